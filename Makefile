@@ -1,0 +1,56 @@
+# The friendly front of the CMake build. `make` builds and answers a question about
+# the shipped photo with the default model; `make test` builds and runs every test.
+#
+#   make              build (Release) and run `tinygptv ask` on the default model
+#   make test         install missing test tools (Debian), build, run all tests
+#   make asan-test    the same under AddressSanitizer + UBSan, plus a short fuzz run
+#   make fixtures     regenerate tests/data from the PyTorch/PIL/tokenizer references
+#                     (the only target that needs Python: Debian's /usr/bin/python3)
+#   make bench        speed figures (reported, never asserted)
+#   make scalar-test  the tests with only the portable scalar kernels compiled in
+
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD   ?= build
+MODEL   ?= tests/data/models/tiny-pipeline.safetensors
+IMAGE   ?= weights/examples/photo.jpg
+QUESTION ?= What is in this image?
+PYTHON  ?= /usr/bin/python3
+
+.PHONY: all build run test asan-test scalar-test fixtures bench deps clean
+
+all: run
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DTGV_TESTS=OFF >/dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target tinygptv
+
+run: build
+	./$(BUILD)/tinygptv ask --model $(MODEL) --image $(IMAGE) "$(QUESTION)"
+
+deps:
+	@sh tests/install-deps.sh
+
+test: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DTGV_TESTS=ON >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+asan-test: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTGV_SANITIZE=ON -DTGV_TESTS=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+	sh tests/fuzz/run-fuzzers.sh build-asan 20
+
+scalar-test: deps
+	cmake -S . -B build-scalar -DCMAKE_BUILD_TYPE=Release -DTGV_SCALAR_ONLY=ON -DTGV_TESTS=ON >/dev/null
+	cmake --build build-scalar -j $(JOBS)
+	cd build-scalar && ctest --output-on-failure -j $(JOBS)
+
+fixtures:
+	sh tests/reference/make_fixtures.sh $(PYTHON)
+
+bench: build
+	sh tests/bench/run.sh $(BUILD)
+
+clean:
+	rm -rf build build-asan build-scalar

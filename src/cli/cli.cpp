@@ -1,0 +1,65 @@
+// `tinygptv <command> ...`: the command table and the one place errors are printed.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include "cli/commands.h"
+#include "tinygptv/error.h"
+
+namespace tgv::cli {
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+  const char* usage;
+};
+
+const Command kCommands[] = {
+    {"ask", cmd_ask, "ask --model M --image IMG [options] QUESTION   answer one question about an image"},
+    {"chat", cmd_chat, "chat --model M --image IMG [options]            talk about an image (stdin/stdout)"},
+    {"dump", cmd_dump, "dump --model M --image IMG --prompt TEXT --out DIR   write every activation as .npy"},
+    {"tokenize", cmd_tokenize, "tokenize [--tokenizer DIR] TEXT                 print token ids"},
+    {"detokenize", cmd_detokenize, "detokenize [--tokenizer DIR] ID...              print the text"},
+    {"image", cmd_image, "image decode|preprocess IN ...                   PIL-exact decoding and preprocessing"},
+    {"convert", cmd_convert, "convert --phi2 DIR --vit F --qformer F ... --out M   published checkpoints -> model"},
+    {"info", cmd_info, "info --model M                                   tensors and config of a model file"},
+};
+
+void usage(FILE* f) {
+  std::fprintf(f, "usage: tinygptv <command> [options]\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(f, "  %s\n", c.usage);
+  std::fprintf(f, "\nglobal: --reference (or TINYGPTV_REFERENCE=1) forces the scalar kernels\n");
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  for (const auto& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) != 0) continue;
+    try {
+      return c.run(argc - 2, argv + 2);
+    } catch (const Error& e) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "tinygptv %s: error: %s\n", c.name, e.what());
+      return 1;
+    } catch (const std::bad_alloc&) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "tinygptv %s: error: out of memory\n", c.name);
+      return 1;
+    } catch (const std::exception& e) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "tinygptv %s: error: %s\n", c.name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "tinygptv: unknown command '%s' (try 'tinygptv help')\n", argv[1]);
+  return 2;
+}
+
+}  // namespace tgv::cli

@@ -1,0 +1,34 @@
+// See include/tinygptv/error.h.
+#include "tinygptv/error.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace tgv {
+
+void fail(const std::string& message) { throw Error(message); }
+
+void assert_failed(const char* cond, const char* file, int line, const std::string& hint) {
+  std::fprintf(stderr, "tinygptv: internal error at %s:%d: %s (%s)\n", file, line, hint.c_str(), cond);
+  std::abort();
+}
+
+[[noreturn]] static void overflow(const char* what) {
+  std::string message = what;
+  message += ": size overflows";
+  fail(message);
+}
+
+size_t checked_mul(size_t a, size_t b, const char* what) {
+  size_t r;
+  if (__builtin_mul_overflow(a, b, &r)) overflow(what);
+  return r;
+}
+
+size_t checked_add(size_t a, size_t b, const char* what) {
+  size_t r;
+  if (__builtin_add_overflow(a, b, &r)) overflow(what);
+  return r;
+}
+
+}  // namespace tgv
