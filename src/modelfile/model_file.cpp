@@ -1,0 +1,122 @@
+// The model config (interface.md) and ModelFile: see include/tinygptv/model_file.h.
+#include "tinygptv/model_file.h"
+
+#include <charconv>
+
+#include "tinygptv/error.h"
+
+namespace tgv {
+
+namespace {
+
+const Json& section(const Json& j, const char* name) {
+  const Json* s = j.find(name);
+  if (!s || !s->is_object()) fail(std::string("config: missing section '") + name + "'");
+  return *s;
+}
+
+int get_int(const Json& s, const char* sec, const char* key, int min_value) {
+  const Json* v = s.find(key);
+  const std::string where = std::string("config: ") + sec + "." + key;
+  if (!v) fail(where + " is missing");
+  if (!v->is_integer()) fail(where + " must be an integer");
+  const int64_t x = v->as_int();
+  if (x < min_value || x > (int64_t{1} << 24)) fail(where + " = " + std::to_string(x) + " is out of range");
+  return static_cast<int>(x);
+}
+
+float get_float(const Json& s, const char* sec, const char* key) {
+  const Json* v = s.find(key);
+  const std::string where = std::string("config: ") + sec + "." + key;
+  if (!v) fail(where + " is missing");
+  if (!v->is_number()) fail(where + " must be a number");
+  const double x = v->as_number();
+  if (!(x >= 0 && x < 1e30)) fail(where + " is out of range");
+  return static_cast<float>(x);
+}
+
+}  // namespace
+
+ModelConfig ModelConfig::from_json(const Json& j) {
+  if (!j.is_object()) fail("config: not a JSON object");
+  ModelConfig c;
+  const Json& v = section(j, "vision");
+  c.vision.image_size = get_int(v, "vision", "image_size", 1);
+  c.vision.patch_size = get_int(v, "vision", "patch_size", 1);
+  c.vision.width = get_int(v, "vision", "width", 1);
+  c.vision.layers = get_int(v, "vision", "layers", 0);
+  c.vision.heads = get_int(v, "vision", "heads", 1);
+  c.vision.mlp_dim = get_int(v, "vision", "mlp_dim", 1);
+  c.vision.ln_eps = get_float(v, "vision", "ln_eps");
+  c.vision.ln_vision_eps = get_float(v, "vision", "ln_vision_eps");
+  const Json& q = section(j, "qformer");
+  c.qformer.hidden = get_int(q, "qformer", "hidden", 1);
+  c.qformer.layers = get_int(q, "qformer", "layers", 0);
+  c.qformer.heads = get_int(q, "qformer", "heads", 1);
+  c.qformer.intermediate = get_int(q, "qformer", "intermediate", 1);
+  c.qformer.cross_attention_freq = get_int(q, "qformer", "cross_attention_freq", 1);
+  c.qformer.query_tokens = get_int(q, "qformer", "query_tokens", 1);
+  c.qformer.ln_eps = get_float(q, "qformer", "ln_eps");
+  const Json& p = section(j, "projector");
+  c.projector.mid = get_int(p, "projector", "mid", 1);
+  const Json& l = section(j, "llm");
+  c.llm.vocab_size = get_int(l, "llm", "vocab_size", 1);
+  c.llm.hidden = get_int(l, "llm", "hidden", 1);
+  c.llm.layers = get_int(l, "llm", "layers", 0);
+  c.llm.heads = get_int(l, "llm", "heads", 1);
+  c.llm.intermediate = get_int(l, "llm", "intermediate", 1);
+  c.llm.rotary_dim = get_int(l, "llm", "rotary_dim", 0);
+  c.llm.rope_theta = get_float(l, "llm", "rope_theta");
+  c.llm.ln_eps = get_float(l, "llm", "ln_eps");
+  c.llm.rms_eps = get_float(l, "llm", "rms_eps");
+  c.llm.max_positions = get_int(l, "llm", "max_positions", 1);
+
+  if (c.vision.width % c.vision.heads) fail("config: vision.width is not a multiple of vision.heads");
+  if (c.vision.image_size % c.vision.patch_size) fail("config: vision.image_size is not a multiple of vision.patch_size");
+  if (c.qformer.hidden % c.qformer.heads) fail("config: qformer.hidden is not a multiple of qformer.heads");
+  if (c.llm.hidden % c.llm.heads) fail("config: llm.hidden is not a multiple of llm.heads");
+  const int head_dim = c.llm.hidden / c.llm.heads;
+  if (c.llm.rotary_dim > head_dim || c.llm.rotary_dim % 2) fail("config: llm.rotary_dim must be even and at most the head dim");
+  return c;
+}
+
+Json ModelConfig::to_json() const {
+  auto num = [](float f) {  // the float's shortest decimal form, so 1e-6f is written as 1e-06
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, f);
+    double d = 0;
+    std::from_chars(buf, r.ptr, d);
+    return Json::number(d);
+  };
+  Json v = Json::object({{"image_size", Json::integer(vision.image_size)}, {"patch_size", Json::integer(vision.patch_size)},
+                         {"width", Json::integer(vision.width)}, {"layers", Json::integer(vision.layers)},
+                         {"heads", Json::integer(vision.heads)}, {"mlp_dim", Json::integer(vision.mlp_dim)},
+                         {"ln_eps", num(vision.ln_eps)}, {"ln_vision_eps", num(vision.ln_vision_eps)}});
+  Json q = Json::object({{"hidden", Json::integer(qformer.hidden)}, {"layers", Json::integer(qformer.layers)},
+                         {"heads", Json::integer(qformer.heads)}, {"intermediate", Json::integer(qformer.intermediate)},
+                         {"cross_attention_freq", Json::integer(qformer.cross_attention_freq)},
+                         {"query_tokens", Json::integer(qformer.query_tokens)}, {"ln_eps", num(qformer.ln_eps)}});
+  Json p = Json::object({{"mid", Json::integer(projector.mid)}});
+  Json l = Json::object({{"vocab_size", Json::integer(llm.vocab_size)}, {"hidden", Json::integer(llm.hidden)},
+                         {"layers", Json::integer(llm.layers)}, {"heads", Json::integer(llm.heads)},
+                         {"intermediate", Json::integer(llm.intermediate)}, {"rotary_dim", Json::integer(llm.rotary_dim)},
+                         {"rope_theta", num(llm.rope_theta)}, {"ln_eps", num(llm.ln_eps)}, {"rms_eps", num(llm.rms_eps)},
+                         {"max_positions", Json::integer(llm.max_positions)}});
+  return Json::object({{"vision", v}, {"qformer", q}, {"projector", p}, {"llm", l}});
+}
+
+ModelFile::ModelFile(const std::string& path) : file_(std::make_unique<SafetensorsFile>(path)) {
+  auto it = file_->metadata().find("config");
+  if (it == file_->metadata().end()) fail(path + ": no __metadata__ \"config\" (is this a tinygptv model file?)");
+  try {
+    config_ = ModelConfig::from_json(Json::parse(it->second));
+  } catch (const Error& e) {
+    fail(path + ": " + e.what());
+  }
+}
+
+std::vector<float> ModelFile::floats(const std::string& name, const std::vector<int64_t>& shape) const {
+  return tensor_f32(file_->get(name, shape));
+}
+
+}  // namespace tgv

@@ -1,0 +1,163 @@
+// safetensors reader and writer: see include/tinygptv/safetensors.h.
+#include "tinygptv/safetensors.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "tinygptv/error.h"
+#include "tinygptv/json.h"
+
+namespace tgv {
+
+namespace {
+
+constexpr uint64_t kMaxHeader = 100u << 20;  // the reference implementation's limit (100 MB)
+
+}  // namespace
+
+SafetensorsFile::SafetensorsFile(const std::string& path) : file_(path) {
+  const std::string where = path + ": ";
+  const uint8_t* p = file_.data();
+  const size_t size = file_.size();
+  if (size < 8) fail(where + "not a safetensors file (shorter than the 8-byte header length)");
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; i--) n = (n << 8) | p[i];
+  if (n > size - 8) fail(where + "header length " + std::to_string(n) + " is longer than the file");
+  if (n > kMaxHeader) fail(where + "header length " + std::to_string(n) + " exceeds the 100 MB limit");
+  Json header;
+  try {
+    header = Json::parse(std::string_view(reinterpret_cast<const char*>(p + 8), static_cast<size_t>(n)));
+  } catch (const Error& e) {
+    fail(where + "malformed header: " + e.what());
+  }
+  if (!header.is_object()) fail(where + "malformed header: not a JSON object");
+  const uint8_t* data = p + 8 + n;
+  const size_t data_size = size - 8 - static_cast<size_t>(n);
+
+  std::vector<std::pair<uint64_t, uint64_t>> spans;
+  for (const auto& [name, info] : header.as_object()) {
+    if (name == "__metadata__") {
+      if (!info.is_object()) fail(where + "__metadata__ is not an object");
+      for (const auto& [k, v] : info.as_object()) {
+        if (!v.is_string()) fail(where + "__metadata__ value '" + k + "' is not a string");
+        metadata_[k] = v.as_string();
+      }
+      continue;
+    }
+    const std::string t = where + "tensor '" + name + "': ";
+    if (!info.is_object()) fail(t + "entry is not an object");
+    const Json* dt = info.find("dtype");
+    const Json* sh = info.find("shape");
+    const Json* off = info.find("data_offsets");
+    if (!dt || !dt->is_string()) fail(t + "missing dtype");
+    if (!sh || !sh->is_array()) fail(t + "missing shape");
+    if (!off || !off->is_array() || off->size() != 2) fail(t + "missing data_offsets");
+    Tensor tensor;
+    tensor.name = name;
+    if (!dtype_from_name(dt->as_string(), &tensor.dtype)) fail(t + "unknown dtype '" + dt->as_string() + "'");
+    size_t count = 1;
+    if (sh->size() > 8) fail(t + "too many dimensions");
+    for (const Json& d : sh->as_array()) {
+      if (!d.is_integer() || d.as_int() < 0) fail(t + "shape has a non-integer or negative dimension");
+      tensor.shape.push_back(d.as_int());
+      count = checked_mul(count, static_cast<size_t>(d.as_int()), (t + "shape").c_str());
+    }
+    const Json& b = off->as_array()[0];
+    const Json& e = off->as_array()[1];
+    if (!b.is_integer() || !e.is_integer() || b.as_int() < 0 || e.as_int() < 0) fail(t + "bad data_offsets");
+    const uint64_t begin = static_cast<uint64_t>(b.as_int()), end = static_cast<uint64_t>(e.as_int());
+    if (begin > end) fail(t + "data_offsets begin after they end");
+    if (end > data_size) fail(t + "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+                              ") run past the end of the file (data size " + std::to_string(data_size) + ")");
+    const size_t nbytes = checked_mul(count, dtype_size(tensor.dtype), (t + "size").c_str());
+    if (end - begin != nbytes)
+      fail(t + "holds " + std::to_string(end - begin) + " bytes but " + dt->as_string() + " " +
+           shape_str(tensor.shape) + " needs " + std::to_string(nbytes));
+    if (index_.count(name)) fail(t + "appears twice");
+    const uint8_t* src = data + begin;
+    if (reinterpret_cast<uintptr_t>(src) % dtype_size(tensor.dtype) != 0) {  // keep loads aligned
+      auto copy = std::make_unique<std::vector<float>>((nbytes + 3) / 4);
+      std::memcpy(copy->data(), src, nbytes);
+      src = reinterpret_cast<const uint8_t*>(copy->data());
+      realigned_.push_back(std::move(copy));
+    }
+    tensor.data = src;
+    if (nbytes) spans.emplace_back(begin, end);
+    index_[name] = tensors_.size();
+    tensors_.push_back(std::move(tensor));
+  }
+  std::sort(spans.begin(), spans.end());
+  for (size_t i = 1; i < spans.size(); i++)
+    if (spans[i].first < spans[i - 1].second) fail(where + "two tensors' data_offsets overlap");
+}
+
+const Tensor* SafetensorsFile::find(const std::string& name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &tensors_[it->second];
+}
+
+const Tensor& SafetensorsFile::get(const std::string& name) const {
+  const Tensor* t = find(name);
+  if (!t) fail(path() + ": missing tensor '" + name + "'");
+  return *t;
+}
+
+const Tensor& SafetensorsFile::get(const std::string& name, const std::vector<int64_t>& shape) const {
+  const Tensor& t = get(name);
+  if (t.shape != shape)
+    fail(path() + ": tensor '" + name + "' has wrong shape; expected " + shape_str(shape) + ", got " + shape_str(t.shape));
+  return t;
+}
+
+void write_safetensors(const std::string& path, const std::vector<TensorEntry>& entries,
+                       const std::vector<std::pair<std::string, std::string>>& metadata,
+                       const std::function<void(size_t, std::vector<uint8_t>&)>& produce) {
+  Json header = Json::object();
+  if (!metadata.empty()) {
+    Json meta = Json::object();
+    for (const auto& [k, v] : metadata) meta.set(k, Json::string(v));
+    header.set("__metadata__", meta);
+  }
+  std::vector<size_t> sizes;
+  uint64_t offset = 0;
+  for (const auto& e : entries) {
+    size_t n = dtype_size(e.dtype);
+    Json shape = Json::array();
+    for (int64_t d : e.shape) {
+      n = checked_mul(n, static_cast<size_t>(d), "write_safetensors");
+      shape.push_back(Json::integer(d));
+    }
+    offset = (offset + 63) / 64 * 64;
+    Json info = Json::object();
+    info.set("dtype", Json::string(dtype_name(e.dtype)));
+    info.set("shape", shape);
+    info.set("data_offsets", Json::array({Json::integer(static_cast<int64_t>(offset)), Json::integer(static_cast<int64_t>(offset + n))}));
+    header.set(e.name, info);
+    sizes.push_back(n);
+    offset += n;
+  }
+  std::string h = header.dump();
+  h.append((64 - (8 + h.size()) % 64) % 64, ' ');  // data starts 64-byte aligned
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
+  if (!f) fail("cannot write " + path);
+  uint8_t len[8];
+  for (int i = 0; i < 8; i++) len[i] = static_cast<uint8_t>(static_cast<uint64_t>(h.size()) >> (8 * i));
+  bool ok = std::fwrite(len, 1, 8, f.get()) == 8 && std::fwrite(h.data(), 1, h.size(), f.get()) == h.size();
+  std::vector<uint8_t> bytes;
+  uint64_t pos = 0;
+  static const uint8_t zeros[64] = {};
+  for (size_t i = 0; i < entries.size() && ok; i++) {
+    const uint64_t pad = (64 - pos % 64) % 64;
+    ok = std::fwrite(zeros, 1, pad, f.get()) == pad;
+    pos += pad;
+    bytes.clear();
+    produce(i, bytes);
+    TGV_ASSERT(bytes.size() == sizes[i], "write_safetensors: wrong byte count for " + entries[i].name);
+    ok = ok && std::fwrite(bytes.data(), 1, bytes.size(), f.get()) == bytes.size();
+    pos += bytes.size();
+  }
+  if (!ok || std::fflush(f.get()) != 0) fail("write failed: " + path);
+}
+
+}  // namespace tgv
