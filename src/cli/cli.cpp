@@ -2,9 +2,11 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <vector>
 
 #include "cli/commands.h"
 #include "tinygptv/error.h"
+#include "tinygptv/kernels.h"
 
 namespace tgv::cli {
 
@@ -42,8 +44,15 @@ int cli_main(int argc, char** argv) {
   }
   for (const auto& c : kCommands) {
     if (std::strcmp(argv[1], c.name) != 0) continue;
+    // Global switches, accepted anywhere after the command name.
+    std::vector<char*> rest;
+    for (int i = 2; i < argc; i++) {
+      if (!std::strcmp(argv[i], "--reference")) use_reference_kernels(true);
+      else rest.push_back(argv[i]);
+    }
+    rest.push_back(nullptr);
     try {
-      return c.run(argc - 2, argv + 2);
+      return c.run(static_cast<int>(rest.size()) - 1, rest.data());
     } catch (const Error& e) {
       std::fflush(stdout);
       std::fprintf(stderr, "tinygptv %s: error: %s\n", c.name, e.what());

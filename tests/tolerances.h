@@ -1,0 +1,31 @@
+// Every tolerance the reference checks use, in one table (STYLE.md practice 7).
+// Relative error is ||ours - reference|| / ||reference|| over the whole activation;
+// the reference is the PyTorch model in tests/reference/ (float64 unless a row
+// says otherwise). "measured" is the largest error seen when the row was set,
+// with the command that reproduces it.
+#pragma once
+#include <string_view>
+
+namespace tgv::test {
+
+struct Tolerance {
+  std::string_view fixture;   // tests/data/<fixture>/
+  std::string_view prefix;    // activation name prefix ("llm.layer.", "vision.")
+  double rel;                 // allowed relative error
+  const char* measured;       // what we measured, and where the number came from
+};
+
+inline constexpr Tolerance kTolerances[] = {
+    // fixture, prefix, rel, measured  -- rows are added by each stage's tests
+    {"", "", 1e-5, "default: the issues' bound (relative error <= 1e-5)"},
+};
+
+// The tolerance for one activation: the last row whose fixture and prefix match.
+inline double tolerance_for(std::string_view fixture, std::string_view name) {
+  double tol = kTolerances[0].rel;
+  for (const auto& t : kTolerances)
+    if ((t.fixture.empty() || t.fixture == fixture) && name.substr(0, t.prefix.size()) == t.prefix) tol = t.rel;
+  return tol;
+}
+
+}  // namespace tgv::test
