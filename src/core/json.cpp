@@ -353,12 +353,20 @@ std::string Json::dump() const {
     case Type::String: return json_quote(str_);
     case Type::Array: {
       std::string out = "[";
-      for (size_t i = 0; i < arr_.size(); i++) out += (i ? "," : "") + arr_[i].dump();
+      for (size_t i = 0; i < arr_.size(); i++) {
+        if (i) out += ',';
+        out += arr_[i].dump();
+      }
       return out + "]";
     }
     case Type::Object: {
       std::string out = "{";
-      for (size_t i = 0; i < obj_.size(); i++) out += (i ? "," : "") + json_quote(obj_[i].first) + ":" + obj_[i].second.dump();
+      for (size_t i = 0; i < obj_.size(); i++) {
+        if (i) out += ',';
+        out += json_quote(obj_[i].first);
+        out += ':';
+        out += obj_[i].second.dump();
+      }
       return out + "}";
     }
   }
