@@ -12,7 +12,7 @@
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD   ?= build
 MODEL   ?= tests/data/models/tiny-pipeline.safetensors
-IMAGE   ?= weights/examples/photo.jpg
+IMAGE   ?= weights/examples/chelsea.jpg
 QUESTION ?= What is in this image?
 PYTHON  ?= /usr/bin/python3
 
@@ -21,6 +21,7 @@ PYTHON  ?= /usr/bin/python3
 all: run
 
 build:
+	@sh tests/install-deps.sh build
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DTGV_TESTS=OFF >/dev/null
 	cmake --build $(BUILD) -j $(JOBS) --target tinygptv
 
