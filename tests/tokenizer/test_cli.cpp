@@ -1,0 +1,123 @@
+// `tinygptv tokenize` / `detokenize` as interface.md fixes them: ids space-separated
+// on one line; the text exactly, no newline added; one-line errors and a non-zero
+// exit for bad input. Runs the built executable (TGV_BINARY) without a shell, so
+// any text can be passed.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "tokenizer_fixture.h"
+
+extern char** environ;
+
+namespace {
+
+struct Run {
+  int status = -1;
+  std::string out, err;
+};
+
+Run run(const std::vector<std::string>& args) {
+  namespace fs = std::filesystem;
+  const std::string base = (fs::temp_directory_path() / ("tgv_cli_" + std::to_string(getpid()))).string();
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, (base + ".out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, (base + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> all = {TGV_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  Run r;
+  pid_t pid = 0;
+  if (posix_spawn(&pid, TGV_BINARY, &fa, nullptr, argv.data(), environ) == 0) {
+    int st = 0;
+    waitpid(pid, &st, 0);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  r.out = tgv_test::read_file(base + ".out");
+  r.err = tgv_test::read_file(base + ".err");
+  fs::remove(base + ".out");
+  fs::remove(base + ".err");
+  return r;
+}
+
+std::string joined(const std::vector<int>& ids) {
+  std::string s;
+  for (size_t i = 0; i < ids.size(); i++) {
+    if (i) s += ' ';
+    s += std::to_string(ids[i]);
+  }
+  return s;
+}
+
+// The test targets depend on the tinygptv target (CMakeLists.txt), so a missing
+// executable is a failure, not a skip.
+bool have_binary() {
+  const bool built = std::filesystem::exists(TGV_BINARY);
+  CHECK_MESSAGE(built, TGV_BINARY " is not built (build the tinygptv target)");
+  return built;
+}
+
+}  // namespace
+
+TEST_CASE("tokenize prints the fixture's ids on one line; detokenize gives the text back exactly") {
+  if (!have_binary()) return;
+  const std::string dir = tgv_test::gpt2_dir();
+  const tgv::Json doc = tgv::Json::parse(tgv_test::read_file(tgv_test::data_path("cases.json")));
+  int n = 0;
+  for (const auto& c : doc.at("cases").as_array()) {
+    const std::string& text = c.at("text").as_string();
+    if (text.find('\0') != std::string::npos || n++ % 40 != 0) continue;  // 1 in 40: each run loads the vocabulary
+    CAPTURE(text.substr(0, 80));
+    const std::string ids = joined(tgv_test::int_list(c.at("ids")));
+    Run t = run({"tokenize", "--tokenizer", dir, text});
+    CHECK(t.status == 0);
+    CHECK(t.out == ids + "\n");
+    std::vector<std::string> args = {"detokenize", "--tokenizer", dir};
+    for (int id : tgv_test::int_list(c.at("ids"))) args.push_back(std::to_string(id));
+    Run d = run(args);
+    CHECK(d.status == 0);
+    CHECK(d.out == text);
+  }
+}
+
+TEST_CASE("tokenize/detokenize edge cases and errors") {
+  if (!have_binary()) return;
+  const std::string dir = tgv_test::gpt2_dir();
+  CHECK(run({"tokenize", "--tokenizer", dir, ""}).out == "\n");  // empty text: an empty line
+  CHECK(run({"tokenize", "--tokenizer", dir, "-x"}).out == "12 87\n");  // text that starts with '-'
+  CHECK(run({"tokenize", "--tokenizer", dir, "--x"}).out == "438 87\n");
+  CHECK(run({"tokenize", "--tokenizer", dir, "--", "--tokenizer"}).out == "438 30001 7509\n");
+  CHECK(run({"tokenize", "Hello", "--tokenizer", dir}).out == "15496\n");  // options anywhere
+  CHECK(run({"detokenize", "--tokenizer", dir, "15496 995"}).out == "Hello world");      // ids in one argument
+  CHECK(run({"detokenize", "--tokenizer", dir, "15496,", "995"}).out == "Hello world");  // commas too
+  CHECK(run({"detokenize", "--tokenizer", dir}).out.empty());
+  CHECK(run({"tokenize", "Hello"}).out == "15496\n");  // default: weights/tokenizer beside build/
+  const char* bad_ids[] = {"50295", "-1", "abc", "12x", "99999999999999999999", "1.5"};
+  for (const char* b : bad_ids) {
+    CAPTURE(b);
+    Run r = run({"detokenize", "--tokenizer", dir, "15496", b});
+    CHECK(r.status != 0);
+    CHECK(r.out.empty());
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+  Run r = run({"tokenize", "--tokenizer", dir, "bad \xff utf-8"});
+  CHECK(r.status != 0);
+  CHECK(r.err.find("not valid UTF-8") != std::string::npos);
+  r = run({"tokenize", "--tokenizer", dir + "/missing", "x"});
+  CHECK(r.status != 0);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(run({"tokenize", "--tokenizer", dir}).status != 0);          // no TEXT
+  CHECK(run({"tokenize", "--tokenizer", dir, "a", "b"}).status != 0);  // two TEXTs
+  CHECK(run({"tokenize", "x", "--tokenizer"}).status != 0);          // option without value
+}
