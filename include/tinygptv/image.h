@@ -26,4 +26,8 @@ ImageRGB8 decode_jpeg(const uint8_t* data, size_t size);  // src/jpeg/
 ImageRGB8 decode_image(const uint8_t* data, size_t size);
 ImageRGB8 load_image(const std::string& path);            // reads the file, then decode_image
 
+// A valid PNG (8-bit RGB, not interlaced, filter "none", one fixed-Huffman zlib
+// stream) that decode_png and PIL read back exactly (src/image/png_encode.cpp).
+std::vector<uint8_t> encode_png(const ImageRGB8& img);
+
 }  // namespace tgv
