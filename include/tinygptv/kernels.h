@@ -20,6 +20,8 @@ struct KernelSet {
   void (*matmul_f32)(float* y, int ldy, const float* x, const float* w, int T, int K, int n0, int n1);
   void (*matmul_f16)(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
   void (*matmul_bf16)(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
+  // Q8_0 weights (tensor.h): row n is K / 32 blocks starting at w + n * (K / 32); K % 32 == 0.
+  void (*matmul_q8_0)(float* y, int ldy, const float* x, const BlockQ8_0* w, int T, int K, int n0, int n1);
   float (*dot)(const float* a, const float* b, int n);       // sum a[i] * b[i]
   void (*axpy)(float* y, float a, const float* x, int n);    // y[i] += a * x[i]
 };
@@ -29,10 +31,12 @@ const KernelSet* avx2_kernels();  // nullptr when not compiled in
 const KernelSet* neon_kernels();  // nullptr when not compiled in
 
 const KernelSet& kernels();            // the active set
-void use_reference_kernels(bool on);   // true: scalar everywhere
+void use_reference_kernels(bool on);   // true: scalar everywhere; false: detect again
+void set_kernels(const KernelSet& k);  // make k the active set (tests, benchmarks)
 
 // y[T, N] = x[T, K] @ W[N, K]^T (+ bias[N] when bias != nullptr), W in any dtype,
-// threaded over N with the global pool (thread_pool.h).
+// threaded over N with the global pool (thread_pool.h). Throws tgv::Error for a Q8_0
+// W whose rows are not whole blocks (K % 32 != 0: a malformed model file).
 void matmul(float* y, const float* x, const Tensor& W, const float* bias, int T);
 
 }  // namespace tgv

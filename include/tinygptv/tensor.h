@@ -13,10 +13,26 @@
 
 namespace tgv {
 
-enum class DType : uint8_t { F32, F16, BF16 };
+enum class DType : uint8_t { F32, F16, BF16, Q8_0 };
 
-const char* dtype_name(DType t);     // "F32", "F16", "BF16" (safetensors spelling)
-size_t dtype_size(DType t);          // bytes per element
+// Q8_0, the project's own quantized dtype (llama.cpp's block layout): each row of a
+// matrix is cut into blocks of 32 weights, stored as one float16 scale d and 32 int8
+// values q; weight i of the block is d * q[i]. 34 bytes per 32 weights (8.5 bits
+// each), so Phi-2 fits in ~3 GB. Row lengths must be multiples of 32.
+constexpr int kQ8Block = 32;
+struct BlockQ8_0 {
+  uint16_t d;              // scale, IEEE half: max |w| / 127
+  int8_t qs[kQ8Block];     // round(w / d), in [-127, 127]
+};
+static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 blocks are 2 + 32 bytes, no padding");
+
+const char* dtype_name(DType t);     // "F32", "F16", "BF16", "Q8_0" (safetensors spelling)
+// Bytes per element of F32 / F16 / BF16. Q8_0 has no whole number of bytes per element:
+// dtype_size returns 2, the alignment its blocks need; its sizes come from dtype_bytes.
+size_t dtype_size(DType t);
+// Bytes of `count` elements of dtype t. Throws tgv::Error ("<what>: ...") when that
+// overflows, or for Q8_0 when count is not a whole number of blocks (count % 32 != 0).
+size_t dtype_bytes(DType t, size_t count, const std::string& what = "tensor");
 bool dtype_from_name(const std::string& name, DType* out);
 
 // IEEE half and bfloat16 <-> float. f32_to_* round to nearest even (as torch's .half()/.bfloat16()).
@@ -25,16 +41,20 @@ uint16_t f32_to_f16(float f);
 float bf16_to_f32(uint16_t b);
 uint16_t f32_to_bf16(float f);
 
+// Q8_0 rows, n % 32 == 0: d = max|x| / 127 (stored as half), q = round(x * (1/d)), ties away from zero.
+void quantize_row_q8_0(BlockQ8_0* out, const float* x, size_t n);
+void dequantize_row_q8_0(float* out, const BlockQ8_0* in, size_t n);  // out[i] = half(d) * q[i], exact
+
 struct Tensor {
   std::string name;
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
-  const void* data = nullptr;  // numel() * dtype_size(dtype) bytes, suitably aligned for dtype
+  const void* data = nullptr;  // nbytes() bytes, suitably aligned for dtype
 
   int64_t numel() const;
   int64_t rows() const { return shape.empty() ? 1 : shape[0]; }
   int64_t cols() const { return shape.empty() ? 1 : numel() / rows(); }  // a row = everything after dim 0
-  size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype); }
+  size_t nbytes() const { return dtype_bytes(dtype, static_cast<size_t>(numel())); }
 };
 
 std::string shape_str(const std::vector<int64_t>& shape);  // "[3, 4]"

@@ -1,7 +1,12 @@
 // A small fixed pool of std::threads for data-parallel loops. One global pool,
 // sized once (--threads, default: the hardware's core count); parallel_for splits
-// [0, n) into contiguous chunks and runs fn(begin, end) on them, the calling thread
-// included, returning when all are done. Nested calls run serially.
+// [0, n) into contiguous chunks of at least min_chunk indices (a few per thread,
+// claimed dynamically) and runs fn(begin, end) on them, the calling thread included,
+// returning when all are done. Every index is in exactly one chunk.
+// Nested calls (from inside fn) and calls from a second thread while a job runs
+// execute fn(0, n) serially on the calling thread. If fn throws, no further chunks
+// start and the first exception is rethrown from parallel_for once all are done.
+// set_num_threads must not be called while a parallel_for is running.
 #pragma once
 #include <cstddef>
 #include <functional>

@@ -1,6 +1,8 @@
 // See include/tinygptv/tensor.h.
 #include "tinygptv/tensor.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "tinygptv/error.h"
@@ -12,6 +14,7 @@ const char* dtype_name(DType t) {
     case DType::F32: return "F32";
     case DType::F16: return "F16";
     case DType::BF16: return "BF16";
+    case DType::Q8_0: return "Q8_0";
   }
   return "?";
 }
@@ -21,14 +24,23 @@ size_t dtype_size(DType t) {
     case DType::F32: return 4;
     case DType::F16: return 2;
     case DType::BF16: return 2;
+    case DType::Q8_0: return alignof(BlockQ8_0);
   }
   return 0;
+}
+
+size_t dtype_bytes(DType t, size_t count, const std::string& what) {
+  if (t != DType::Q8_0) return checked_mul(count, dtype_size(t), what.c_str());
+  if (count % kQ8Block != 0)
+    fail(what + ": Q8_0 needs whole blocks of 32 elements, got " + std::to_string(count) + " elements");
+  return checked_mul(count / kQ8Block, sizeof(BlockQ8_0), what.c_str());
 }
 
 bool dtype_from_name(const std::string& name, DType* out) {
   if (name == "F32") { *out = DType::F32; return true; }
   if (name == "F16") { *out = DType::F16; return true; }
   if (name == "BF16") { *out = DType::BF16; return true; }
+  if (name == "Q8_0") { *out = DType::Q8_0; return true; }
   return false;
 }
 
@@ -80,6 +92,28 @@ uint16_t f32_to_bf16(float f) {
   return static_cast<uint16_t>(x >> 16);
 }
 
+void quantize_row_q8_0(BlockQ8_0* out, const float* x, size_t n) {
+  TGV_ASSERT(n % kQ8Block == 0, "Q8_0 rows are whole blocks of 32");
+  for (size_t b = 0; b < n / kQ8Block; b++) {
+    const float* v = x + b * kQ8Block;
+    float amax = 0;
+    for (int i = 0; i < kQ8Block; i++) amax = std::max(amax, std::fabs(v[i]));
+    const float d = amax / 127.0f;
+    const float id = d > 0 ? 1.0f / d : 0.0f;
+    out[b].d = f32_to_f16(d);
+    for (int i = 0; i < kQ8Block; i++)  // |v * id| <= 127 (up to rounding): clamp to be sure
+      out[b].qs[i] = static_cast<int8_t>(std::clamp(std::lround(v[i] * id), -127L, 127L));
+  }
+}
+
+void dequantize_row_q8_0(float* out, const BlockQ8_0* in, size_t n) {
+  TGV_ASSERT(n % kQ8Block == 0, "Q8_0 rows are whole blocks of 32");
+  for (size_t b = 0; b < n / kQ8Block; b++) {
+    const float d = f16_to_f32(in[b].d);
+    for (int i = 0; i < kQ8Block; i++) out[b * kQ8Block + i] = d * static_cast<float>(in[b].qs[i]);
+  }
+}
+
 int64_t Tensor::numel() const {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
@@ -107,13 +141,16 @@ void to_f32(float* out, const void* src, DType dtype, size_t n) {
       for (size_t i = 0; i < n; i++) out[i] = bf16_to_f32(p[i]);
       return;
     }
+    case DType::Q8_0:
+      dequantize_row_q8_0(out, static_cast<const BlockQ8_0*>(src), n);
+      return;
   }
 }
 
 void tensor_row_f32(float* out, const Tensor& t, int64_t row) {
   TGV_ASSERT(row >= 0 && row < t.rows(), "row out of range in " + t.name);
   const size_t cols = static_cast<size_t>(t.cols());
-  to_f32(out, static_cast<const uint8_t*>(t.data) + static_cast<size_t>(row) * cols * dtype_size(t.dtype), t.dtype, cols);
+  to_f32(out, static_cast<const uint8_t*>(t.data) + dtype_bytes(t.dtype, static_cast<size_t>(row) * cols), t.dtype, cols);
 }
 
 std::vector<float> tensor_f32(const Tensor& t) {

@@ -1,11 +1,22 @@
-// See include/tinygptv/thread_pool.h. Workers wait on a condition variable for a
-// job generation number; each job is split into one chunk per thread.
+// See include/tinygptv/thread_pool.h.
+//
+// One job at a time: run() publishes (fn, n, chunk count) under the mutex and bumps a
+// generation number; the workers it needs wake up, and they and the calling thread
+// claim chunks from an atomic counter until none are left (so a thread slowed down
+// by another process just takes fewer chunks). run() returns when every participating
+// worker has checked out, so no worker can touch fn after it returns.
+//
+// Nested or concurrent calls (parallel_for from inside fn, or from a second thread
+// while a job runs) do not wait for the pool: they run fn(0, n) on the calling thread.
+// An exception thrown by fn stops further chunks from being handed out; the first one
+// is rethrown by parallel_for in the calling thread after all workers are done.
 #include "tinygptv/thread_pool.h"
 
 #include <algorithm>
 #include <atomic>
-#include <memory>
 #include <condition_variable>
+#include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -16,9 +27,8 @@ namespace {
 
 class Pool {
  public:
-  explicit Pool(int n) {
+  explicit Pool(int n) : size_(n) {
     for (int i = 1; i < n; i++) workers_.emplace_back([this, i] { work(i); });
-    size_ = n;
   }
   ~Pool() {
     {
@@ -31,32 +41,56 @@ class Pool {
   int size() const { return size_; }
 
   void run(size_t n, const std::function<void(size_t, size_t)>& fn, size_t min_chunk) {
-    size_t parts = std::min<size_t>(static_cast<size_t>(size_), (n + min_chunk - 1) / std::max<size_t>(min_chunk, 1));
-    if (parts <= 1 || in_job_.exchange(true)) {  // small, nested or concurrent: run here
+    min_chunk = std::max<size_t>(min_chunk, 1);
+    const size_t max_chunks = n / min_chunk;  // so that every chunk has >= min_chunk indices
+    if (size_ <= 1 || max_chunks <= 1 || in_job_.exchange(true)) {  // small, single-threaded, nested or concurrent
       if (n) fn(0, n);
       return;
     }
+    // A few chunks per thread for balance; not more, each hand-off costs an atomic.
+    const size_t chunks = std::min<size_t>(max_chunks, 4 * static_cast<size_t>(size_));
     {
       std::lock_guard<std::mutex> lock(mu_);
       fn_ = &fn;
       n_ = n;
-      parts_ = parts;
-      pending_ = static_cast<int>(parts) - 1;
+      chunks_ = chunks;
+      next_.store(0, std::memory_order_relaxed);
+      helpers_ = static_cast<int>(std::min<size_t>(chunks, static_cast<size_t>(size_))) - 1;  // workers 1..helpers_
+      pending_ = helpers_;
+      error_ = nullptr;
       generation_++;
     }
     cv_.notify_all();
-    chunk(0);
-    std::unique_lock<std::mutex> lock(mu_);
-    done_.wait(lock, [this] { return pending_ == 0; });
-    fn_ = nullptr;
-    in_job_ = false;
+    drain();
+    std::exception_ptr error;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      done_.wait(lock, [this] { return pending_ == 0; });
+      fn_ = nullptr;
+      error = error_;
+      error_ = nullptr;
+    }
+    in_job_.store(false);
+    if (error) std::rethrow_exception(error);
   }
 
  private:
-  void chunk(size_t part) {
-    size_t begin = n_ * part / parts_, end = n_ * (part + 1) / parts_;
-    if (begin < end) (*fn_)(begin, end);
+  // Claims and runs chunks of the current job until none are left.
+  void drain() {
+    for (;;) {
+      const size_t c = next_.fetch_add(1, std::memory_order_relaxed);
+      if (c >= chunks_) return;
+      const size_t begin = n_ * c / chunks_, end = n_ * (c + 1) / chunks_;
+      try {
+        (*fn_)(begin, end);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!error_) error_ = std::current_exception();
+        next_.store(chunks_, std::memory_order_relaxed);  // hand out nothing more
+      }
+    }
   }
+
   void work(int index) {
     uint64_t seen = 0;
     for (;;) {
@@ -64,23 +98,26 @@ class Pool {
       cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
       if (stop_) return;
       seen = generation_;
-      if (static_cast<size_t>(index) >= parts_) continue;
+      if (index > helpers_) continue;  // this job has too few chunks to need us
       lock.unlock();
-      chunk(static_cast<size_t>(index));
+      drain();
       lock.lock();
       if (--pending_ == 0) done_.notify_one();
     }
   }
 
+  const int size_;
   std::vector<std::thread> workers_;
-  int size_ = 1;
   std::mutex mu_;
   std::condition_variable cv_, done_;
   bool stop_ = false;
   uint64_t generation_ = 0;
+  // The current job; written under mu_ before generation_ changes, read after.
   const std::function<void(size_t, size_t)>* fn_ = nullptr;
-  size_t n_ = 0, parts_ = 0;
-  int pending_ = 0;
+  size_t n_ = 0, chunks_ = 0;
+  int helpers_ = 0, pending_ = 0;
+  std::exception_ptr error_;
+  std::atomic<size_t> next_{0};
   std::atomic<bool> in_job_{false};
 };
 

@@ -1,30 +1,64 @@
-// Chooses the active KernelSet once (CPU detection, TINYGPTV_REFERENCE) and runs
-// matmul over the thread pool.
+// Chooses the active KernelSet once and runs matmul over the thread pool.
+//
+// Order of choice (first match wins):
+//   use_reference_kernels(true) (`--reference`)   -> scalar
+//   TINYGPTV_REFERENCE set and not "0"            -> scalar
+//   TINYGPTV_KERNELS=scalar|avx2|neon             -> that set (if this build and CPU have it;
+//                                                    otherwise a warning and the default)
+//   default                                        -> avx2 if the CPU has AVX2+FMA+F16C,
+//                                                    else neon on AArch64, else scalar
+// This file is compiled without ISA flags, so the CPU check itself is safe anywhere.
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/kernel_sets.h"
 #include "tinygptv/error.h"
 #include "tinygptv/kernels.h"
 #include "tinygptv/thread_pool.h"
 
 namespace tgv {
 
-#ifndef TGV_HAVE_AVX2
-const KernelSet* avx2_kernels() { return nullptr; }
+const KernelSet* avx2_kernels() {
+#ifdef TGV_HAVE_AVX2
+  // __builtin_cpu_supports also checks that the OS saves the ymm registers (XGETBV).
+  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  return ok ? &kernel_set_avx2 : nullptr;
+#else
+  return nullptr;
 #endif
-#ifndef TGV_HAVE_NEON
-const KernelSet* neon_kernels() { return nullptr; }
+}
+
+const KernelSet* neon_kernels() {
+#ifdef TGV_HAVE_NEON
+  return &kernel_set_neon;  // Advanced SIMD is part of every AArch64 CPU
+#else
+  return nullptr;
 #endif
+}
 
 namespace {
 
-const KernelSet* detect() {
-  const char* env = std::getenv("TINYGPTV_REFERENCE");
-  if (env && *env && std::strcmp(env, "0") != 0) return &scalar_kernels();
+const KernelSet* best() {
   if (const KernelSet* k = avx2_kernels()) return k;
   if (const KernelSet* k = neon_kernels()) return k;
   return &scalar_kernels();
+}
+
+const KernelSet* detect() {
+  const char* ref = std::getenv("TINYGPTV_REFERENCE");
+  if (ref && *ref && std::strcmp(ref, "0") != 0) return &scalar_kernels();
+  if (const char* want = std::getenv("TINYGPTV_KERNELS"); want && *want) {
+    const KernelSet* k = nullptr;
+    if (!std::strcmp(want, "scalar")) k = &scalar_kernels();
+    if (!std::strcmp(want, "avx2")) k = avx2_kernels();
+    if (!std::strcmp(want, "neon")) k = neon_kernels();
+    if (k) return k;
+    std::fprintf(stderr, "tinygptv: TINYGPTV_KERNELS=%s is not available here (scalar%s%s); using %s\n", want,
+                 avx2_kernels() ? ", avx2" : "", neon_kernels() ? ", neon" : "", best()->name);
+  }
+  return best();
 }
 
 std::atomic<const KernelSet*> g_active{nullptr};
@@ -33,26 +67,35 @@ std::atomic<const KernelSet*> g_active{nullptr};
 
 const KernelSet& kernels() {
   const KernelSet* k = g_active.load(std::memory_order_acquire);
-  if (!k) {
+  if (!k) {  // first call: detect once (a racing second detection picks the same set)
     k = detect();
     g_active.store(k, std::memory_order_release);
   }
   return *k;
 }
 
-void use_reference_kernels(bool on) { g_active.store(on ? &scalar_kernels() : detect()); }
+void use_reference_kernels(bool on) { g_active.store(on ? &scalar_kernels() : detect(), std::memory_order_release); }
+
+void set_kernels(const KernelSet& k) { g_active.store(&k, std::memory_order_release); }
 
 void matmul(float* y, const float* x, const Tensor& W, const float* bias, int T) {
   TGV_ASSERT(W.shape.size() == 2, "matmul wants a 2-D weight, got " + W.name + " " + shape_str(W.shape));
   const int N = static_cast<int>(W.shape[0]), K = static_cast<int>(W.shape[1]);
   const KernelSet& ks = kernels();
-  // Enough output rows per chunk that each thread streams a useful piece of W.
+  if (W.dtype == DType::Q8_0 && K % kQ8Block != 0)
+    fail("tensor '" + W.name + "' " + shape_str(W.shape) + " is Q8_0 but its rows are not whole blocks of 32");
+  // Threads split the output rows of W: each streams its own part of W once. At least
+  // 16 rows per chunk (a chunk is then >= 16*K weights, plenty to amortise the hand-off);
+  // the pool makes a few chunks per thread so a thread slowed by another process is
+  // helped by the others. Every y element is computed by one kernel call on the same
+  // data whatever the split, so results do not depend on the thread count.
   parallel_for(static_cast<size_t>(N), [&](size_t n0, size_t n1) {
     const int a = static_cast<int>(n0), b = static_cast<int>(n1);
     switch (W.dtype) {
       case DType::F32: ks.matmul_f32(y, N, x, static_cast<const float*>(W.data), T, K, a, b); break;
       case DType::F16: ks.matmul_f16(y, N, x, static_cast<const uint16_t*>(W.data), T, K, a, b); break;
       case DType::BF16: ks.matmul_bf16(y, N, x, static_cast<const uint16_t*>(W.data), T, K, a, b); break;
+      case DType::Q8_0: ks.matmul_q8_0(y, N, x, static_cast<const BlockQ8_0*>(W.data), T, K, a, b); break;
     }
     if (bias)
       for (int t = 0; t < T; t++)

@@ -3,6 +3,7 @@
 // Dot products keep 8 partial sums (like an 8-lane vector unit) so that results
 // stay close to the SIMD kernels and rounding error grows slowly with K.
 #include <cstddef>
+#include <vector>
 
 #include "tinygptv/kernels.h"
 
@@ -35,26 +36,42 @@ void matmul_f32_scalar(float* y, int ldy, const float* x, const float* w, int T,
   }
 }
 
-void matmul_f16_scalar(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1) {
+// Half-precision weights: each row of W is converted to float once (exactly) and then
+// used against every input row, giving the same values and order of sums as if each
+// weight were converted inside the dot product.
+template <float (*convert)(uint16_t)>
+void matmul_half_scalar(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1) {
+  std::vector<float> row(static_cast<size_t>(K));  // W[n, :] as float
   for (int n = n0; n < n1; n++) {
     const uint16_t* wr = w + static_cast<size_t>(n) * K;
-    for (int t = 0; t < T; t++)
-      y[static_cast<size_t>(t) * ldy + n] = dot_with(x + static_cast<size_t>(t) * K, [wr](int k) { return f16_to_f32(wr[k]); }, K);
+    for (int k = 0; k < K; k++) row[static_cast<size_t>(k)] = convert(wr[k]);
+    for (int t = 0; t < T; t++) y[static_cast<size_t>(t) * ldy + n] = dot_scalar(x + static_cast<size_t>(t) * K, row.data(), K);
   }
 }
 
+void matmul_f16_scalar(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1) {
+  matmul_half_scalar<f16_to_f32>(y, ldy, x, w, T, K, n0, n1);
+}
+
 void matmul_bf16_scalar(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1) {
+  matmul_half_scalar<bf16_to_f32>(y, ldy, x, w, T, K, n0, n1);
+}
+
+// Q8_0 weights: the same, each row dequantized once (exactly: half scale * int8).
+void matmul_q8_0_scalar(float* y, int ldy, const float* x, const BlockQ8_0* w, int T, int K, int n0, int n1) {
+  std::vector<float> row(static_cast<size_t>(K));  // W[n, :] as float
+  const size_t blocks = static_cast<size_t>(K / kQ8Block);
   for (int n = n0; n < n1; n++) {
-    const uint16_t* wr = w + static_cast<size_t>(n) * K;
-    for (int t = 0; t < T; t++)
-      y[static_cast<size_t>(t) * ldy + n] = dot_with(x + static_cast<size_t>(t) * K, [wr](int k) { return bf16_to_f32(wr[k]); }, K);
+    dequantize_row_q8_0(row.data(), w + static_cast<size_t>(n) * blocks, static_cast<size_t>(K));
+    for (int t = 0; t < T; t++) y[static_cast<size_t>(t) * ldy + n] = dot_scalar(x + static_cast<size_t>(t) * K, row.data(), K);
   }
 }
 
 }  // namespace
 
 const KernelSet& scalar_kernels() {
-  static const KernelSet set = {"scalar", matmul_f32_scalar, matmul_f16_scalar, matmul_bf16_scalar, dot_scalar, axpy_scalar};
+  static const KernelSet set = {"scalar",         matmul_f32_scalar, matmul_f16_scalar, matmul_bf16_scalar,
+                                matmul_q8_0_scalar, dot_scalar,      axpy_scalar};
   return set;
 }
 

@@ -35,7 +35,11 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : file_(path) {
   const uint8_t* data = p + 8 + n;
   const size_t data_size = size - 8 - static_cast<size_t>(n);
 
-  std::vector<std::pair<uint64_t, uint64_t>> spans;
+  struct Span {
+    uint64_t begin, end;
+    size_t tensor;
+  };
+  std::vector<Span> spans;  // the non-empty tensors' byte ranges, checked for overlap below
   for (const auto& [name, info] : header.as_object()) {
     if (name == "__metadata__") {
       if (!info.is_object()) fail(where + "__metadata__ is not an object");
@@ -70,26 +74,32 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : file_(path) {
     if (begin > end) fail(t + "data_offsets begin after they end");
     if (end > data_size) fail(t + "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
                               ") run past the end of the file (data size " + std::to_string(data_size) + ")");
-    const size_t nbytes = checked_mul(count, dtype_size(tensor.dtype), (t + "size").c_str());
+    const size_t nbytes = dtype_bytes(tensor.dtype, count, t + "size");
     if (end - begin != nbytes)
       fail(t + "holds " + std::to_string(end - begin) + " bytes but " + dt->as_string() + " " +
            shape_str(tensor.shape) + " needs " + std::to_string(nbytes));
     if (index_.count(name)) fail(t + "appears twice");
     const uint8_t* src = data + begin;
-    if (reinterpret_cast<uintptr_t>(src) % dtype_size(tensor.dtype) != 0) {  // keep loads aligned
+    if (nbytes && reinterpret_cast<uintptr_t>(src) % dtype_size(tensor.dtype) != 0) {  // keep loads aligned
       auto copy = std::make_unique<std::vector<float>>((nbytes + 3) / 4);
       std::memcpy(copy->data(), src, nbytes);
       src = reinterpret_cast<const uint8_t*>(copy->data());
       realigned_.push_back(std::move(copy));
     }
     tensor.data = src;
-    if (nbytes) spans.emplace_back(begin, end);
+    if (nbytes) spans.push_back({begin, end, tensors_.size()});
     index_[name] = tensors_.size();
     tensors_.push_back(std::move(tensor));
   }
-  std::sort(spans.begin(), spans.end());
-  for (size_t i = 1; i < spans.size(); i++)
-    if (spans[i].first < spans[i - 1].second) fail(where + "two tensors' data_offsets overlap");
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  for (size_t i = 1; i < spans.size(); i++) {
+    const Span& a = spans[i - 1];
+    const Span& b = spans[i];
+    if (b.begin < a.end)
+      fail(where + "tensors '" + tensors_[a.tensor].name + "' and '" + tensors_[b.tensor].name + "' overlap (data_offsets [" +
+           std::to_string(a.begin) + ", " + std::to_string(a.end) + ") and [" + std::to_string(b.begin) + ", " +
+           std::to_string(b.end) + "))");
+  }
 }
 
 const Tensor* SafetensorsFile::find(const std::string& name) const {
@@ -122,12 +132,13 @@ void write_safetensors(const std::string& path, const std::vector<TensorEntry>& 
   std::vector<size_t> sizes;
   uint64_t offset = 0;
   for (const auto& e : entries) {
-    size_t n = dtype_size(e.dtype);
+    size_t count = 1;
     Json shape = Json::array();
     for (int64_t d : e.shape) {
-      n = checked_mul(n, static_cast<size_t>(d), "write_safetensors");
+      count = checked_mul(count, static_cast<size_t>(d), "write_safetensors");
       shape.push_back(Json::integer(d));
     }
+    const size_t n = dtype_bytes(e.dtype, count, "write_safetensors: " + e.name);
     offset = (offset + 63) / 64 * 64;
     Json info = Json::object();
     info.set("dtype", Json::string(dtype_name(e.dtype)));
