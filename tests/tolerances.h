@@ -23,6 +23,19 @@ inline constexpr Tolerance kTolerances[] = {
     // build/test_llm -s, avx2 and TINYGPTV_REFERENCE=1 scalar kernels alike
     {"llm/tiny", "llm.", 2e-6, "1.6e-7 (llm.logits), 2.4e-7 (greedy decode step 2), F32 weights, head dim 16"},
     {"llm/head80", "llm.", 2e-6, "2.7e-7 (llm.logits), 2.5e-7 (greedy decode step 3), F16/BF16 weights, head dim 80, rotary 32"},
+    // image side (tests/reference/vision_ref.py, float64): float32 matmul/attention
+    // rounding only; measured with build/test_{vision,qformer,projector} -s, avx2 and
+    // TINYGPTV_REFERENCE=1 scalar kernels alike
+    {"pipeline/tiny", "vision.", 2e-6, "1.7e-7 (vision.ln), F32 weights"},
+    {"pipeline/heads", "vision.", 3e-6, "2.7e-7 (vision.block.1), F16 weights, head dim 88, interpolated pos table"},
+    {"pipeline/tiny", "qformer.", 2e-6, "2.2e-7 (qformer.layer.2)"},
+    {"pipeline/heads", "qformer.", 2e-6, "2.1e-7 (qformer.layer.1), head dim 64"},
+    {"pipeline/tiny", "projector.", 2e-6, "1.4e-7 (projector.fc2)"},
+    {"pipeline/heads", "projector.", 2e-6, "1.4e-7 (projector.fc2)"},
+    {"pipeline/interp", "interp", 5e-6, "6.3e-7 (4->7): float32 bicubic vs PyTorch 1.13's float32 F.interpolate"},
+    // image + prompt, whole model from pixels (tests/pipeline/test_image_prompt.cpp; phi2_ref.py float64)
+    {"pipeline/tiny", "llm.", 3e-6, "2.6e-7 (llm.logits)"},
+    {"pipeline/heads", "llm.", 3e-6, "2.9e-7 (llm.logits), head dim 80, rotary 32"},
 };
 
 // The tolerance for one activation: the last row whose fixture and prefix match.

@@ -1,8 +1,136 @@
-// Placeholder until its issue lands: replaced by the real command.
+// `tinygptv ask` and `tinygptv chat`: the main job. An image and a question in,
+// the answer out, printed as it is generated.
+//
+//   tinygptv ask  --model M --image photo.jpg [options] "What is in this image?"
+//   tinygptv chat --model M --image photo.jpg [options]      (one question per line on stdin)
+//
+// Options: --tokenizer DIR, --template minigpt4|minigptv2 (default from the model's
+// image size), --task vqa|caption|refer|grounding|detection|identify (stage 4 tags),
+// --temp T (0 = greedy; default 1.0), --top-p P (0.9), --top-k K (50, HF's default; 0 = off),
+// --repetition-penalty R (1.05), --max-tokens N (300), --seed S (0), --threads N,
+// --boxes OUT.png (draw the answer's grounded boxes on the image).
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include <unistd.h>
+
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "tinygptv/error.h"
+#include "tinygptv/grounding.h"
+#include "tinygptv/image.h"
+#include "tinygptv/session.h"
+#include "tinygptv/thread_pool.h"
 
 namespace tgv::cli {
-int cmd_ask(int, char**) { fail("'cmd_ask' is not implemented yet"); }
-int cmd_chat(int, char**) { fail("'cmd_chat' is not implemented yet"); }
+
+namespace {
+
+const std::set<std::string> kOptions = {"--model", "--image", "--tokenizer", "--template", "--task", "--temp", "--top-p",
+                                        "--top-k", "--repetition-penalty", "--max-tokens", "--seed", "--threads", "--boxes"};
+
+AskOptions ask_options(const Args& args) {
+  AskOptions o;
+  o.sampler.temperature = static_cast<float>(args.number_or("--temp", o.sampler.temperature));
+  o.sampler.top_p = static_cast<float>(args.number_or("--top-p", o.sampler.top_p));
+  o.sampler.top_k = static_cast<int>(args.integer_or("--top-k", o.sampler.top_k));
+  o.sampler.repetition_penalty = static_cast<float>(args.number_or("--repetition-penalty", o.sampler.repetition_penalty));
+  o.max_new_tokens = static_cast<int>(args.integer_or("--max-tokens", o.max_new_tokens));
+  o.sampler.seed = static_cast<uint64_t>(args.integer_or("--seed", 0));
+  if (o.sampler.temperature < 0) fail("--temp must be >= 0 (0 means greedy)");
+  if (!(o.sampler.top_p > 0 && o.sampler.top_p <= 1)) fail("--top-p must be in (0, 1]");
+  if (o.sampler.top_k < 0) fail("--top-k must be >= 0 (0 means off)");
+  if (!(o.sampler.repetition_penalty > 0)) fail("--repetition-penalty must be > 0");
+  if (o.max_new_tokens < 1) fail("--max-tokens must be at least 1");
+  return o;
+}
+
+// Everything ask and chat share: the model, the tokenizer and the encoded image.
+struct Setup {
+  std::unique_ptr<Model> model;
+  Tokenizer tokenizer;
+  std::unique_ptr<ChatSession> session;
+  std::string task;
+};
+
+Setup setup(const Args& args) {
+  set_num_threads(static_cast<int>(args.integer_or("--threads", 0)));
+  const std::string model_path = args.required("--model"), image_path = args.required("--image");
+  Progress progress;
+  progress.start("loading model");
+  Setup s{std::make_unique<Model>(model_path), Tokenizer::load(args.get_or("--tokenizer", default_tokenizer_dir())), nullptr,
+          args.get_or("--task", "")};
+  progress.done();
+  if (s.model->random_weights())
+    std::fprintf(stderr, "note: %s has random weights (a test model): the pipeline runs end to end, but its answers are noise.\n",
+                 model_path.c_str());
+  const ModelConfig& c = s.model->config();
+  const auto tmpl = args.get("--template");
+  const ChatTemplate t = tmpl ? parse_template(*tmpl) : default_template(c.vision.image_size);
+  task_prefix(s.task);  // validate early
+  s.session = std::make_unique<ChatSession>(*s.model, s.tokenizer, t);
+  const std::vector<float> pixels = load_pixels(image_path, c.vision.image_size);
+  progress.start("encoding the image");
+  s.session->set_image(pixels, progress.encoder_steps(c.vision.layers, c.qformer.layers));
+  progress.done();
+  return s;
+}
+
+void print_text(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+void write_boxes(const std::string& image_path, const std::string& answer, const std::string& out) {
+  const auto boxes = parse_boxes(answer);
+  ImageRGB8 img = load_image(image_path);
+  draw_boxes(img, boxes);
+  const std::vector<uint8_t> png = encode_png(img);
+  std::ofstream f(out, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  if (!f.flush()) fail("cannot write " + out);
+  std::fprintf(stderr, "%zu box%s drawn: %s\n", boxes.size(), boxes.size() == 1 ? "" : "es", out.c_str());
+}
+
+}  // namespace
+
+int cmd_ask(int argc, char** argv) {
+  Args args(argc, argv, kOptions, {});
+  std::string question;
+  for (const auto& p : args.positional()) question += (question.empty() ? "" : " ") + p;
+  if (question.empty()) fail("ask: no question given (tinygptv ask --model M --image IMG \"What is in this image?\")");
+  const AskOptions options = ask_options(args);
+  Setup s = setup(args);
+  Rng rng(options.sampler.seed);
+  const std::string answer = s.session->ask(task_prefix(s.task) + question, options, rng, print_text);
+  std::printf("\n");
+  if (const auto boxes = args.get("--boxes")) write_boxes(args.required("--image"), answer, *boxes);
+  return 0;
+}
+
+int cmd_chat(int argc, char** argv) {
+  Args args(argc, argv, kOptions, {});
+  if (!args.positional().empty()) fail("chat: unexpected argument '" + args.positional()[0] + "' (questions come on stdin)");
+  const AskOptions options = ask_options(args);
+  Setup s = setup(args);
+  Rng rng(options.sampler.seed);
+  const bool tty = ::isatty(0) == 1;
+  std::string line, last_answer;
+  for (;;) {
+    if (tty) std::printf("you> "), std::fflush(stdout);
+    if (!std::getline(std::cin, line)) break;
+    if (line.empty()) continue;
+    if (line == "/quit" || line == "/exit") break;
+    if (tty) std::printf("tinygptv> ");
+    last_answer = s.session->ask(task_prefix(s.task) + line, options, rng, print_text);
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+  if (const auto boxes = args.get("--boxes")) write_boxes(args.required("--image"), last_answer, *boxes);
+  return 0;
+}
+
 }  // namespace tgv::cli

@@ -21,6 +21,7 @@
 #include "cli/commands.h"
 #include "tinygptv/dump.h"
 #include "tinygptv/error.h"
+#include "tinygptv/image_encoder.h"
 #include "tinygptv/json.h"
 #include "tinygptv/model_file.h"
 #include "tinygptv/phi2.h"
@@ -70,10 +71,13 @@ void write_segments_json(const std::string& path, const std::vector<std::vector<
   if (!f.flush()) fail("cannot write " + path);
 }
 
-// The image side: pixels -> ViT -> Q-Former -> projector, dumping vision.*, qformer.*
-// and projector.*; returns the image embeddings [Q, D]. Comes with the vision encoder.
-std::vector<float> dump_image_embeddings(const ModelFile&, const std::string& image, const DumpFn&) {
-  fail("dump: prompts with <ImageHere> (image '" + image + "') need the image side, which this build does not have yet");
+// The image side (include/tinygptv/image_encoder.h): pixels -> ViT -> Q-Former ->
+// projector, dumping vision.*, qformer.* and projector.*; returns the image
+// embeddings [Q, D]. IMG is a PNG/JPEG, or a .npy float32 [3, S, S] of preprocessed pixels.
+std::vector<float> dump_image_embeddings(const ModelFile& model, const std::string& image, const DumpFn& dump) {
+  const ImageEncoder encoder(model);
+  const std::vector<float> pixels = load_pixels(image, encoder.image_size());  // [3, S, S]
+  return encoder.encode(pixels.data(), dump);                                   // [Q, D]
 }
 
 // The language-model part of a dump: input embeddings [T, D] -> llm.* files.

@@ -19,7 +19,7 @@ std::string task_prefix(std::string_view task) {
   static const char* const kTasks[] = {"vqa", "caption", "refer", "grounding", "detection", "identify"};
   if (task.empty()) return "";
   for (const char* t : kTasks)
-    if (task == t) return "[" + std::string(task) + "] ";
+    if (task == t) return std::string("[").append(task).append("] ");
   fail("unknown task '" + std::string(task) + "' (vqa, caption, refer, grounding, detection, identify)");
 }
 

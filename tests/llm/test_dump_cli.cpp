@@ -136,3 +136,50 @@ TEST_CASE("dump --prompt tokenizes the text (weights/tokenizer)") {
   fs::remove_all(a);
   fs::remove_all(b);
 }
+
+TEST_CASE("dump with an image writes every file of the pipeline reference") {
+  // tests/data/pipeline/<config>/ (tests/reference/make_pipeline.py): pixels.npy, the
+  // prompt's two segments, and every vision.*, qformer.*, projector.*, llm.* activation.
+  REQUIRE(fs::exists(TGV_BINARY));
+  for (const std::string name : {"tiny", "heads"}) {
+    CAPTURE(name);
+    const std::string dir = std::string(TGV_TEST_DATA) + "/pipeline/" + name;
+    if (!fs::exists(dir + "/prompt_segments.json")) {
+      MESSAGE("skipped: no fixture " << dir);
+      continue;
+    }
+    const Json segs = Json::parse(read_text(dir + "/prompt_segments.json"));
+    REQUIRE(segs.size() == 2);
+    const std::string ids = ids_arg(json_ids(segs.as_array()[0])) + "|" + ids_arg(json_ids(segs.as_array()[1]));
+    const fs::path out = fresh_dir("img_" + name);
+    std::string err;
+    CHECK_MESSAGE(run("dump --model " + dir + "/model.safetensors --image " + dir + "/pixels.npy --prompt-ids '" + ids + "' --out " +
+                          out.string(),
+                      &err) == 0,
+                  err);
+    std::vector<std::string> want_files, got_files;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      const std::string f = e.path().filename().string();
+      for (const char* p : {"vision.", "qformer.", "projector.", "llm.", "prompt_segments.json"})
+        if (f.rfind(p, 0) == 0) want_files.push_back(f);
+    }
+    for (const auto& e : fs::directory_iterator(out)) got_files.push_back(e.path().filename().string());
+    std::sort(want_files.begin(), want_files.end());
+    std::sort(got_files.begin(), got_files.end());
+    CHECK(got_files == want_files);
+    for (const std::string& f : want_files) {
+      CAPTURE(f);
+      if (f == "prompt_segments.json") {
+        CHECK(Json::parse(read_text((out / f).string())).dump() == segs.dump());
+        continue;
+      }
+      const NpyArray got = read_npy((out / f).string());
+      const NpyArray want = read_npy(dir + "/" + f);
+      CHECK(got.dtype == "<f4");
+      CHECK(got.shape == want.shape);
+      const std::string act = f.substr(0, f.size() - 4);
+      check_close("pipeline/" + name + " dump " + act, got.to_f32(), want.to_f32(), tolerance_for("pipeline/" + name, act));
+    }
+    fs::remove_all(out);
+  }
+}

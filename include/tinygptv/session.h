@@ -1,0 +1,80 @@
+// A conversation about one image (model.md section 7), the main job of tinygptv:
+//
+//   Model model("model.safetensors");                   // mmapped; vision, Q-Former, projector, Phi-2
+//   Tokenizer tok = Tokenizer::load(default_tokenizer_dir());
+//   ChatSession chat(model, tok, default_template(model.config().vision.image_size));
+//   chat.set_image(load_pixels("photo.jpg", model.image.image_size()));   // encoded once
+//   std::string answer = chat.ask("What is in this image?", options, rng, print_text);
+//
+// Each turn: the template writes the whole conversation as text; the text is split on
+// <ImageHere> and each side tokenised on its own; the token embeddings and the Q image
+// embeddings are laid end to end ([before, image, after], positions 0..T-1 over the
+// mixed sequence); Phi-2 generates until <|endoftext|>, "###" or the token limit.
+// The KV cache keeps the longest prefix the new prompt shares with what it already
+// holds, so a later turn runs only its new tokens; the result is the same as
+// recomputing the whole prompt, which is what upstream does.
+#pragma once
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tinygptv/chat.h"
+#include "tinygptv/image_encoder.h"
+#include "tinygptv/model_file.h"
+#include "tinygptv/phi2.h"
+#include "tinygptv/sampler.h"
+#include "tinygptv/tokenizer.h"
+
+namespace tgv {
+
+// Everything one model file holds, loaded (shape-checked, mmapped).
+struct Model {
+  explicit Model(const std::string& path);
+  const ModelConfig& config() const { return file.config(); }
+  // True when the file says its weights are random (the committed test models).
+  bool random_weights() const;
+
+  ModelFile file;
+  ImageEncoder image;
+  Phi2Weights llm;
+};
+
+// Input embeddings [T, D] for prompt segments with the image embeddings [Q, D]
+// between the first and second segment (at most two segments).
+std::vector<float> assemble_embeddings(const Phi2Weights& llm, const std::vector<std::vector<int>>& segments,
+                                       const std::vector<float>& image, int D);
+
+struct AskOptions {
+  SamplerConfig sampler = upstream_sampling(0);  // temperature 1, HF's default top-k 50, top_p 0.9, penalty 1.05
+  int max_new_tokens = 300;
+  int context_limit = 2000;  // upstream max_length: older rows are dropped beyond it
+};
+
+class ChatSession {
+ public:
+  ChatSession(const Model& model, const Tokenizer& tokenizer, ChatTemplate chat_template);
+
+  // pixels [3, S, S] -> image embeddings [Q, D], kept for every turn.
+  void set_image(const std::vector<float>& pixels, const DumpFn& progress = {});
+
+  // One turn. on_text receives the answer's text as it is generated (leading
+  // whitespace and a possible "###" held back); returns the answer as upstream
+  // reports it (before "###", stripped), which also goes into the conversation.
+  std::string ask(const std::string& question, const AskOptions& options, Rng& rng,
+                  const std::function<void(std::string_view)>& on_text = {});
+
+  const Conversation& conversation() const { return conversation_; }
+  void forget_cache() { state_.reset(); cached_keys_.clear(); }  // the next turn recomputes everything
+  int cached_positions() const { return state_.pos; }  // for the tests and statistics
+
+ private:
+  const Model& model_;
+  Tokenizer tokenizer_;
+  Conversation conversation_;
+  std::vector<float> image_;      // [Q, D]
+  Phi2State state_;
+  std::vector<long> cached_keys_; // what each cached position holds: a token id, or -1-q for image row q
+};
+
+}  // namespace tgv
