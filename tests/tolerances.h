@@ -36,6 +36,10 @@ inline constexpr Tolerance kTolerances[] = {
     // image + prompt, whole model from pixels (tests/pipeline/test_image_prompt.cpp; phi2_ref.py float64)
     {"pipeline/tiny", "llm.", 3e-6, "2.6e-7 (llm.logits)"},
     {"pipeline/heads", "llm.", 3e-6, "2.9e-7 (llm.logits), head dim 80, rotary 32"},
+    // convert -> dump, against the references run on the original upstream-layout files
+    // (tests/checkpoint/test_convert.cpp; vision_ref.py + phi2_ref.py float64; 39 ViT blocks)
+    {"checkpoint", "", 2e-6, "2.9e-7 (vision.block.38), F32 output"},
+    {"checkpoint-q8_0", "", 1.5e-2, "6.8e-3 (projector.fc2), 4.3e-3 (llm.logits): 8-bit weights, 4 layers checked"},
 };
 
 // The tolerance for one activation: the last row whose fixture and prefix match.
