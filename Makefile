@@ -14,6 +14,7 @@ BUILD   ?= build
 MODEL   ?= tests/data/models/tiny-pipeline.safetensors
 IMAGE   ?= weights/examples/chelsea.jpg
 QUESTION ?= What is in this image?
+ASK_FLAGS ?= --max-tokens 60
 PYTHON  ?= /usr/bin/python3
 
 .PHONY: all build run test asan-test scalar-test fixtures bench deps clean
@@ -26,7 +27,7 @@ build:
 	cmake --build $(BUILD) -j $(JOBS) --target tinygptv
 
 run: build
-	./$(BUILD)/tinygptv ask --model $(MODEL) --image $(IMAGE) "$(QUESTION)"
+	./$(BUILD)/tinygptv ask --model $(MODEL) --image $(IMAGE) $(ASK_FLAGS) "$(QUESTION)"
 
 deps:
 	@sh tests/install-deps.sh

@@ -59,6 +59,7 @@ struct Setup {
 Setup setup(const Args& args) {
   set_num_threads(static_cast<int>(args.integer_or("--threads", 0)));
   const std::string model_path = args.required("--model"), image_path = args.required("--image");
+  task_prefix(args.get_or("--task", ""));  // refuse an unknown task before the slow steps
   Progress progress;
   progress.start("loading model");
   Setup s{std::make_unique<Model>(model_path), Tokenizer::load(args.get_or("--tokenizer", default_tokenizer_dir())), nullptr,
@@ -70,7 +71,6 @@ Setup setup(const Args& args) {
   const ModelConfig& c = s.model->config();
   const auto tmpl = args.get("--template");
   const ChatTemplate t = tmpl ? parse_template(*tmpl) : default_template(c.vision.image_size);
-  task_prefix(s.task);  // validate early
   s.session = std::make_unique<ChatSession>(*s.model, s.tokenizer, t);
   const std::vector<float> pixels = load_pixels(image_path, c.vision.image_size);
   progress.start("encoding the image");

@@ -13,7 +13,7 @@ ImageRGB8 decode_image(const uint8_t* data, size_t size) {
   static const uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
   if (size >= 8 && std::memcmp(data, kPng, 8) == 0) return decode_png(data, size);
   if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) return decode_jpeg(data, size);
-  fail("unrecognised image format");
+  fail("unrecognised image format (not PNG or JPEG)");
 }
 
 ImageRGB8 load_image(const std::string& path) {
@@ -26,7 +26,11 @@ ImageRGB8 load_image(const std::string& path) {
   std::vector<uint8_t> bytes(static_cast<size_t>(size));
   if (!f || !f.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
     fail("cannot read image '" + path + "'");
-  return decode_image(bytes.data(), bytes.size());
+  try {
+    return decode_image(bytes.data(), bytes.size());
+  } catch (const Error& e) {
+    fail(path + ": " + e.what());  // the decoder's message, with the file it is about
+  }
 }
 
 }  // namespace tgv

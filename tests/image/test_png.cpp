@@ -80,8 +80,8 @@ TEST_CASE("decode_image picks the decoder from the bytes") {
   Bytes d = read_file(kData / "png" / "ct2_d8_i0.png");
   CHECK(tgv::decode_image(d.data(), d.size()).width == 17);
   Bytes junk = {'G', 'I', 'F', '8', '9', 'a', 0, 0};
-  CHECK_THROWS_WITH_AS(tgv::decode_image(junk.data(), junk.size()), "unrecognised image format", tgv::Error);
-  CHECK_THROWS_WITH_AS(tgv::decode_image(nullptr, 0), "unrecognised image format", tgv::Error);
+  CHECK_THROWS_WITH_AS(tgv::decode_image(junk.data(), junk.size()), "unrecognised image format (not PNG or JPEG)", tgv::Error);
+  CHECK_THROWS_WITH_AS(tgv::decode_image(nullptr, 0), "unrecognised image format (not PNG or JPEG)", tgv::Error);
   CHECK_THROWS_AS(tgv::load_image((kData / "no-such-file.png").string()), tgv::Error);
 }
 
