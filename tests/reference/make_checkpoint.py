@@ -251,8 +251,10 @@ def repack(src, dst, zip64=False):
         items = [(i.filename, z.read(i.filename)) for i in z.infolist()]
     if not zip64:
         with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as z:
-            for name, data in items:
-                z.writestr(name, data)
+            for name, data in items:  # a fixed timestamp keeps the file reproducible
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                z.writestr(info, data)
         return
     # Every size and offset in the central directory as 0xFFFFFFFF + a zip64 extra field.
     out, central = bytearray(), bytearray()
