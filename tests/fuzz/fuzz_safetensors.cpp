@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,8 @@
 #include "tinygptv/phi2.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string path = "/tmp/tgv_fuzz_safetensors_" + std::to_string(::getpid()) + ".safetensors";
+  static const std::string path =
+      (std::filesystem::temp_directory_path() / ("tgv_fuzz_safetensors_" + std::to_string(::getpid()) + ".safetensors")).string();
   FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) return 0;
   const bool ok = size == 0 || std::fwrite(data, 1, size, f) == size;

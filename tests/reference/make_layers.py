@@ -3,7 +3,7 @@
 Inputs are random float32; every reference output is computed in float64 from those
 float32 inputs (then stored as float32), except where upstream works in float32 on
 purpose: the rotary cos/sin tables are built in float32 exactly as transformers'
-PhiRotaryEmbedding does (docs: /work/shared/spec/model.md section 5).
+PhiRotaryEmbedding does (docs: the shared spec, model.md section 5).
 Writes tests/data/layers/<case>.<array>.npy ('<f4', C order), a few KB each.
     /usr/bin/python3 tests/reference/make_layers.py
 """

@@ -38,12 +38,13 @@ if [ ! -f /usr/share/unicode/UnicodeData.txt ] && [ "$(id -u)" = 0 ] && command 
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unicode-data >/dev/null 2>&1 || true
 fi
 if [ -f /usr/share/unicode/UnicodeData.txt ]; then
-  /usr/bin/python3 src/tokenizer/gen_unicode_tables.py /usr/share/unicode > /tmp/tgv_unicode_tables.cpp
-  if ! cmp -s /tmp/tgv_unicode_tables.cpp src/tokenizer/unicode_tables.cpp; then
-    cp /tmp/tgv_unicode_tables.cpp src/tokenizer/unicode_tables.cpp
+  tables=$(mktemp)
+  /usr/bin/python3 src/tokenizer/gen_unicode_tables.py /usr/share/unicode > "$tables"
+  if ! cmp -s "$tables" src/tokenizer/unicode_tables.cpp; then
+    cp "$tables" src/tokenizer/unicode_tables.cpp
     echo "NOTE: src/tokenizer/unicode_tables.cpp changed"
   fi
-  rm -f /tmp/tgv_unicode_tables.cpp
+  rm -f "$tables"
 else
   echo "unicode-data (UCD 15.0) not installed: src/tokenizer/unicode_tables.cpp left as committed"
 fi

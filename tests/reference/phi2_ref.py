@@ -1,4 +1,4 @@
-"""Phi-2, TinyGPT-V variant, written from /work/shared/spec/model.md section 5 alone.
+"""Phi-2, TinyGPT-V variant, written from the shared spec, model.md section 5 alone.
 
 The independent twin of src/llm/: plain PyTorch in float64, every activation the
 dump table of interface.md names. Two deliberate float32 steps, as the spec says

@@ -1,5 +1,5 @@
 """PyTorch twin of the image side of TinyGPT-V: EVA ViT-g/14 + ln_vision, the Q-Former
-and the projector, written from /work/shared/spec/model.md sections 2-4 (not from the
+and the projector, written from the shared spec, model.md sections 2-4 (not from the
 C++). Everything runs in float64 on the weights as stored (F16/BF16 weights are
 rounded first, so C++ and reference see the same numbers), except the position-table
 interpolation, which is float32 F.interpolate(mode="bicubic", align_corners=False)
