@@ -15,6 +15,7 @@
 #include <cstring>
 #include <string>
 
+#include "compress/deflate_tables.h"
 #include "tinygptv/error.h"
 #include "tinygptv/inflate.h"
 
@@ -22,18 +23,13 @@ namespace tgv {
 
 namespace {
 
+using namespace deflate;  // kLenBase, kLenExtra, kDistBase, kDistExtra
+
 struct Truncated {};  // input ended inside the stream; turned into tgv::Error by the callers
 
 constexpr int kFastBits = 10;
 constexpr int kMaxBits = 15;
 
-// Base values and extra-bit counts of the length (257..285) and distance (0..29) symbols.
-constexpr uint16_t kLenBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
-                                   31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-constexpr uint8_t kLenExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-constexpr uint16_t kDistBase[30] = {1,   2,   3,   4,   5,   7,    9,    13,   17,   25,   33,   49,   65,    97,    129,
-                                    193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
-constexpr uint8_t kDistExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
 
 uint64_t byteswap64(uint64_t v) {
   uint64_t r = 0;

@@ -5,24 +5,17 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 
 #include "tinygptv/error.h"
+#include "tinygptv/mapped_file.h"
 #include "tinygptv/inflate.h"
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<uint8_t>;
 
 namespace {
-
-Bytes read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  REQUIRE(f.good());
-  return Bytes(std::istreambuf_iterator<char>(f), {});
-}
 
 const fs::path kDir = fs::path(TGV_TEST_DATA) / "compress";
 
@@ -74,7 +67,7 @@ TEST_CASE("zlib streams from Python's zlib decompress exactly (all levels and st
     std::string base = p.filename().string();
     base = base.substr(0, base.find('.'));
     CAPTURE(p.filename().string());
-    Bytes z = read_file(p), want = read_file(kDir / (base + ".bin"));
+    Bytes z = tgv::read_file_bytes(p), want = tgv::read_file_bytes(kDir / (base + ".bin"));
     CHECK(tgv::zlib_decompress(z.data(), z.size(), want.size()) == want);
     if (!want.empty()) CHECK_THROWS_AS(tgv::zlib_decompress(z.data(), z.size(), want.size() - 1), tgv::Error);  // the cap
     files++;
@@ -85,7 +78,7 @@ TEST_CASE("zlib streams from Python's zlib decompress exactly (all levels and st
 TEST_CASE("raw DEFLATE reports how many bytes it used") {
   for (const char* name : {"text", "noise", "runs", "empty", "one"}) {
     CAPTURE(name);
-    Bytes d = read_file(kDir / (std::string(name) + ".deflate")), want = read_file(kDir / (std::string(name) + ".bin"));
+    Bytes d = tgv::read_file_bytes(kDir / (std::string(name) + ".deflate")), want = tgv::read_file_bytes(kDir / (std::string(name) + ".bin"));
     size_t used = 0;
     CHECK(tgv::inflate_raw(d.data(), d.size(), 1 << 20, &used) == want);
     CHECK(used == d.size() - 3);  // the fixture appends "END" after the stream
@@ -95,7 +88,7 @@ TEST_CASE("raw DEFLATE reports how many bytes it used") {
 TEST_CASE("zlib_compress round-trips and its stream is what inflate expects") {
   for (const char* name : {"text", "noise", "runs", "empty", "one"}) {
     CAPTURE(name);
-    Bytes data = read_file(kDir / (std::string(name) + ".bin"));
+    Bytes data = tgv::read_file_bytes(kDir / (std::string(name) + ".bin"));
     Bytes z = tgv::zlib_compress(data.data(), data.size());
     CHECK(tgv::zlib_decompress(z.data(), z.size(), data.size()) == data);
   }
@@ -172,8 +165,8 @@ TEST_CASE("corrupt DEFLATE and zlib streams are errors, never crashes") {
     b.put(0, 16);
     CHECK(inflate_error(b.out).find("no previous") != std::string::npos);
   }
-  Bytes z = read_file(kDir / "text.l9.z");
-  Bytes want = read_file(kDir / "text.bin");
+  Bytes z = tgv::read_file_bytes(kDir / "text.l9.z");
+  Bytes want = tgv::read_file_bytes(kDir / "text.bin");
   for (size_t cut : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, z.size() / 2, z.size() - 5, z.size() - 1}) {
     CAPTURE(cut);
     CHECK_THROWS_AS(tgv::zlib_decompress(z.data(), cut, 1 << 20), tgv::Error);
@@ -197,7 +190,7 @@ TEST_CASE("corrupt DEFLATE and zlib streams are errors, never crashes") {
 }
 
 TEST_CASE("zlib_decompress_prefix stops where PIL's zlib would") {
-  Bytes z = read_file(kDir / "text.l9.z"), want = read_file(kDir / "text.bin");
+  Bytes z = tgv::read_file_bytes(kDir / "text.l9.z"), want = tgv::read_file_bytes(kDir / "text.bin");
   Bytes got = tgv::zlib_decompress_prefix(z.data(), z.size(), 1000);
   CHECK(got == Bytes(want.begin(), want.begin() + 1000));
   CHECK(tgv::zlib_decompress_prefix(z.data(), z.size(), want.size()) == want);

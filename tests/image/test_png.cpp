@@ -6,12 +6,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 
 #include "tinygptv/error.h"
+#include "tinygptv/mapped_file.h"
 #include "tinygptv/image.h"
 #include "tinygptv/npy.h"
 
@@ -19,12 +18,6 @@ namespace fs = std::filesystem;
 using Bytes = std::vector<uint8_t>;
 
 namespace {
-
-Bytes read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  REQUIRE(f.good());
-  return Bytes(std::istreambuf_iterator<char>(f), {});
-}
 
 std::vector<fs::path> files_in(const fs::path& dir, const std::string& ext) {
   std::vector<fs::path> out;
@@ -43,7 +36,7 @@ TEST_CASE("every PNG of the corpus decodes exactly as PIL") {
   CHECK(pngs.size() >= 100);
   for (const auto& p : pngs) {
     CAPTURE(p.filename().string());
-    Bytes d = read_file(p);
+    Bytes d = tgv::read_file_bytes(p);
     tgv::ImageRGB8 img = tgv::decode_png(d.data(), d.size());
     tgv::NpyArray want = tgv::read_npy(fs::path(p).replace_extension(".npy").string());
     REQUIRE(want.dtype == "|u1");
@@ -61,7 +54,7 @@ TEST_CASE("files PIL refuses are refused with a one-line error") {
   CHECK(bad.size() >= 20);
   for (const auto& p : bad) {
     CAPTURE(p.filename().string());
-    Bytes d = read_file(p);
+    Bytes d = tgv::read_file_bytes(p);
     std::string msg;
     try {
       tgv::decode_image(d.data(), d.size());
@@ -71,13 +64,13 @@ TEST_CASE("files PIL refuses are refused with a one-line error") {
     CHECK(!msg.empty());
     CHECK(msg.find('\n') == std::string::npos);
   }
-  Bytes bomb = read_file(kData / "bad" / "bomb.png");  // 20000 x 20000 > 178,956,970 pixels
+  Bytes bomb = tgv::read_file_bytes(kData / "bad" / "bomb.png");  // 20000 x 20000 > 178,956,970 pixels
   CHECK_THROWS_WITH_AS(tgv::decode_png(bomb.data(), bomb.size()),
                        "png: image of 400000000 pixels exceeds the limit of 178956970", tgv::Error);
 }
 
 TEST_CASE("decode_image picks the decoder from the bytes") {
-  Bytes d = read_file(kData / "png" / "ct2_d8_i0.png");
+  Bytes d = tgv::read_file_bytes(kData / "png" / "ct2_d8_i0.png");
   CHECK(tgv::decode_image(d.data(), d.size()).width == 17);
   Bytes junk = {'G', 'I', 'F', '8', '9', 'a', 0, 0};
   CHECK_THROWS_WITH_AS(tgv::decode_image(junk.data(), junk.size()), "unrecognised image format (not PNG or JPEG)", tgv::Error);
@@ -89,7 +82,7 @@ TEST_CASE("prefixes and random damage of the corpus never crash") {
   std::mt19937 rng(11);
   auto pngs = files_in(kData / "png", ".png");
   for (size_t f = 0; f < pngs.size(); f += 3) {
-    Bytes d = read_file(pngs[f]);
+    Bytes d = tgv::read_file_bytes(pngs[f]);
     CAPTURE(pngs[f].filename().string());
     for (size_t cut = 0; cut < d.size(); cut += 1 + d.size() / 64) {
       try {
@@ -120,7 +113,7 @@ TEST_CASE("encode_png writes what decode_png reads back") {
   CHECK(back.height == 5);
   CHECK(back.pixels == img.pixels);
   // The same through a corpus image (the real content of ImageMagick's "rose:").
-  Bytes rose = read_file(kData / "png" / "magick_rose.png");
+  Bytes rose = tgv::read_file_bytes(kData / "png" / "magick_rose.png");
   tgv::ImageRGB8 r = tgv::decode_png(rose.data(), rose.size());
   Bytes again = tgv::encode_png(r);
   CHECK(tgv::decode_png(again.data(), again.size()).pixels == r.pixels);
