@@ -27,6 +27,8 @@ const Command kCommands[] = {
     {"image", cmd_image, "image decode|preprocess IN ...                   PIL-exact decoding and preprocessing"},
     {"convert", cmd_convert, "convert --phi2 DIR --vit F --qformer F ... --out M   published checkpoints -> model"},
     {"info", cmd_info, "info --model M                                   tensors and config of a model file"},
+    {"quantize", cmd_quantize, "quantize IN OUT --dtype q4_0|q4_k|q8_0|... [--pure]   a model file in another dtype"},
+    {"quant-report", cmd_quant_report, "quant-report --base B --model Q --image IMG ...   what quantization costs (errors, KL)"},
 };
 
 void usage(FILE* f) {
