@@ -33,9 +33,10 @@
 // Round-trip bound: every weight of a sub-block whose stored step d_j = half(d) sc_j is
 // not 0 is mapped to the nearest point of that sub-block's stored grid
 // {d_j q - half(dmin) m_j : q = 0..15}: |x - w| <= d_j / 2 inside the grid, the distance
-// to the grid's end outside it (the fitted grid need not reach the extremes). That is
-// what tests/quant/test_quant.cpp checks (+ float32 slack), together with the relative
-// RMS error of random normal rows, the quality measure (its measured value is there).
+// to the grid's end outside it (the fitted grid need not reach the extremes); a sub-block
+// whose stored step is 0 (its scale rounds to 0 against the super-block's largest) is the
+// one point -half(dmin) m_j. tests/quant/test_quant.cpp checks that (+ float32 slack),
+// and the relative RMS error of normal rows, the quality measure (tests/quant/quant_tolerances.h).
 #include <algorithm>
 #include <cmath>
 #include <cstring>

@@ -31,8 +31,9 @@
 //
 // Round-trip bound: every weight of a sub-block whose stored step d_j = half(d) sc_j is
 // not 0 is mapped to the nearest point of {d_j (q - 32) : q = 0..63}: |x - w| <= |d_j| / 2
-// inside the grid, the distance to its end outside (checked in tests/quant/test_quant.cpp
-// with float32 slack, with the relative RMS error of random normal rows).
+// inside the grid, the distance to its end outside; a sub-block whose stored step is 0
+// (its scale rounds to 0 against the super-block's largest) is all 0. Checked in
+// tests/quant/test_quant.cpp (+ float32 slack), with the relative RMS error of normal rows.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
