@@ -296,3 +296,28 @@ TEST_CASE("convert --dtype q8_0: matrices quantized block by block, the model st
   std::remove(o.out.c_str());
   std::remove(temp_path("q8.safetensors").c_str());
 }
+
+TEST_CASE("convert --dtype q4_k: the recipe `tinygptv quantize` uses, fallbacks reported") {
+  ConvertOptions o = options("stage3.pth", "q4k.safetensors");
+  o.dtype = DType::Q4_K;
+  const ConvertSummary s = convert_checkpoints(o);
+  ModelFile got(o.out);
+  size_t k = 0;
+  for (const Tensor& g : got.file().tensors()) {
+    CAPTURE(g.name);
+    // the recipe's text: vectors F32; embedding/lm_head Q6_K; matrices Q4_K; rows not whole
+    // 256-blocks: Q4_K -> Q5_0, Q6_K -> Q8_0; rows not whole 32-blocks: F32
+    const bool matrix = g.shape.size() >= 2 && g.name.substr(g.name.size() - 7) == ".weight";
+    const bool big = g.name == "llama_model.model.embed_tokens.weight" || g.name == "llama_model.lm_head.weight";
+    DType want = !matrix ? DType::F32 : g.cols() % 256 == 0 ? (big ? DType::Q6_K : DType::Q4_K)
+                                      : g.cols() % 32 == 0  ? (big ? DType::Q8_0 : DType::Q5_0)
+                                                            : DType::F32;
+    CHECK(dtype_name(g.dtype) == std::string(dtype_name(want)));
+    k += g.dtype == DType::Q4_K || g.dtype == DType::Q5_0;
+  }
+  CHECK(k > 0);
+  bool named = false;
+  for (const std::string& n : s.notes) named |= n.find("warning: ") == 0 && n.find("visual_encoder.patch_embed.proj.weight") != std::string::npos;
+  CHECK(named);
+  std::remove(o.out.c_str());
+}
