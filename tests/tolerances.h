@@ -39,6 +39,14 @@ inline constexpr Tolerance kTolerances[] = {
     // convert -> dump, against the references run on the original upstream-layout files
     // (tests/checkpoint/test_convert.cpp; vision_ref.py + phi2_ref.py float64; 39 ViT blocks)
     {"checkpoint", "", 2e-6, "2.9e-7 (vision.block.38), F32 output"},
+    // fast integer-dot matmul (activations quantized to 8 bits per block) against the exact
+    // path (dequantized weights, float activations), ||fast - exact|| / ||exact|| over all
+    // outputs of one format, random normal x (tests/kernels/test_quant_kernels.cpp; AVX2,
+    // NEON with and without SDOT under qemu alike). It is the activation rounding: ~1/254 of
+    // a block's max per value, so blocks of 256 (Q8_K, the K-formats) lose a little more.
+    {"kernels/quant", "Q", 1e-2, "5.4e-3 (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1: Q8_0/Q8_1 activations, blocks of 32)"},
+    {"kernels/quant", "Q4_K", 1.2e-2, "7.0e-3 (Q8_K activations, blocks of 256)"},
+    {"kernels/quant", "Q6_K", 1.2e-2, "6.9e-3 (Q8_K activations, blocks of 256)"},
     {"checkpoint-q8_0", "", 1.5e-2, "6.8e-3 (projector.fc2), 4.3e-3 (llm.logits): 8-bit weights, 4 layers checked"},
 };
 

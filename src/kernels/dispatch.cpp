@@ -12,10 +12,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "kernels/kernel_sets.h"
 #include "tinygptv/error.h"
 #include "tinygptv/kernels.h"
+#include "tinygptv/quant.h"
 #include "tinygptv/thread_pool.h"
 
 namespace tgv {
@@ -78,14 +81,45 @@ void use_reference_kernels(bool on) { g_active.store(on ? &scalar_kernels() : de
 
 void set_kernels(const KernelSet& k) { g_active.store(&k, std::memory_order_release); }
 
+void unsupported_quant_dtype(DType dt) {
+  assert_failed("quant_format(dt)->vec_dot", __FILE__, __LINE__, std::string("matmul_quant has no kernel for weights of dtype ") + dtype_name(dt));
+}
+
+namespace {
+
+// x [T, K] quantized to the activation format a (Q8_0, Q8_1 or Q8_K), rows back to back
+// in `out` (resized). Once per product; rows in parallel when there are many of them.
+void quantize_activations(std::vector<unsigned char>& out, const float* x, const QuantFormat& a, int T, int K) {
+  const size_t row_bytes = static_cast<size_t>(K / a.block_size) * a.block_bytes;
+  out.resize(row_bytes * static_cast<size_t>(T));
+  unsigned char* q = out.data();
+  auto rows = [&](size_t t0, size_t t1) {
+    for (size_t t = t0; t < t1; t++) a.quantize_row(q + t * row_bytes, x + t * static_cast<size_t>(K), static_cast<size_t>(K));
+  };
+  if (T >= 8) parallel_for(static_cast<size_t>(T), rows, 4);
+  else rows(0, static_cast<size_t>(T));
+}
+
+}  // namespace
+
 void matmul(float* y, const float* x, const Tensor& W, const float* bias, int T) {
   TGV_ASSERT(W.shape.size() == 2, "matmul wants a 2-D weight, got " + W.name + " " + shape_str(W.shape));
   const int N = static_cast<int>(W.shape[0]), K = static_cast<int>(W.shape[1]);
   const KernelSet& ks = kernels();
-  if (W.dtype != DType::F32 && W.dtype != DType::F16 && W.dtype != DType::BF16 && W.dtype != DType::Q8_0)
-    fail("tensor '" + W.name + "' is " + dtype_name(W.dtype) + ", which matmul does not support yet");
-  if (W.dtype == DType::Q8_0 && K % kQ8Block != 0)
-    fail("tensor '" + W.name + "' " + shape_str(W.shape) + " is Q8_0 but its rows are not whole blocks of 32");
+  const QuantFormat* qf = quant_format(W.dtype);
+  const void* xq = nullptr;
+  thread_local std::vector<unsigned char> xq_buffer;  // reused: no allocation per token
+  if (qf) {
+    if (!qf->vec_dot)
+      fail("tensor '" + W.name + "' is " + dtype_name(W.dtype) + ", an activation format, not a weight format");
+    if (K % qf->block_size != 0)
+      fail("tensor '" + W.name + "' " + shape_str(W.shape) + " is " + dtype_name(W.dtype) +
+           " but its rows are not whole blocks of " + std::to_string(qf->block_size));
+    if (ks.quant_xq) {
+      quantize_activations(xq_buffer, x, *quant_format(qf->vec_dot_type), T, K);
+      xq = xq_buffer.data();
+    }
+  }
   // Threads split the output rows of W: each streams its own part of W once. At least
   // 16 rows per chunk (a chunk is then >= 16*K weights, plenty to amortise the hand-off);
   // the pool makes a few chunks per thread so a thread slowed by another process is
@@ -97,8 +131,7 @@ void matmul(float* y, const float* x, const Tensor& W, const float* bias, int T)
       case DType::F32: ks.matmul_f32(y, N, x, static_cast<const float*>(W.data), T, K, a, b); break;
       case DType::F16: ks.matmul_f16(y, N, x, static_cast<const uint16_t*>(W.data), T, K, a, b); break;
       case DType::BF16: ks.matmul_bf16(y, N, x, static_cast<const uint16_t*>(W.data), T, K, a, b); break;
-      case DType::Q8_0: ks.matmul_q8_0(y, N, x, static_cast<const BlockQ8_0*>(W.data), T, K, a, b); break;
-      default: break;  // rejected above
+      default: ks.matmul_quant(y, N, x, xq, W.dtype, W.data, T, K, a, b); break;
     }
     if (bias)
       for (int t = 0; t < T; t++)

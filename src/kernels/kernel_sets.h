@@ -10,11 +10,21 @@
 
 namespace tgv {
 
+// dispatch.cpp: the internal error for a dtype matmul_quant has no kernel for. The per-ISA
+// files call this instead of building the message themselves: no std::string code (inline,
+// weak symbols) may be compiled with ISA flags.
+[[noreturn]] void unsupported_quant_dtype(DType dt);
+
 #ifdef TGV_HAVE_AVX2
 extern const KernelSet kernel_set_avx2;  // kernels_avx2.cpp: needs AVX2 + FMA + F16C
+// quant_avx2.cpp: KernelSet::matmul_quant with integer dot products (quant_xq = true).
+void matmul_quant_avx2(float* y, int ldy, const float* x, const void* xq, DType dt, const void* w, int T, int K, int n0, int n1);
 #endif
 #ifdef TGV_HAVE_NEON
 extern const KernelSet kernel_set_neon;  // kernels_neon.cpp: AArch64 (NEON is mandatory there)
+// quant_neon.cpp: KernelSet::matmul_quant with integer dot products (quant_xq = true);
+// SDOT where the CPU has it (checked at run time), widening multiplies otherwise.
+void matmul_quant_neon(float* y, int ldy, const float* x, const void* xq, DType dt, const void* w, int T, int K, int n0, int n1);
 #endif
 
 }  // namespace tgv

@@ -8,8 +8,8 @@
 // flags could be picked by the linker for the whole program (check with
 // `nm -C kernels_avx2.cpp.o | grep " W "`, which should print nothing).
 //
-// Weights F32, F16, BF16 or Q8_0 are converted to float on load (exactly), so every
-// format shares one tiled loop. The matrix product y[t, n] = x[t, :] . W[n, :] is
+// Weights F32, F16 or BF16 are converted to float on load (exactly), so every
+// format shares one tiled loop (block-quantized weights: quant_avx2.cpp, integer dots). The matrix product y[t, n] = x[t, :] . W[n, :] is
 // computed in small tiles of RT input rows x RN weight rows: each tile keeps RT*RN accumulators of 8 lanes in
 // registers, loads (and converts) each 8-wide piece of a weight row once and uses it
 // against all RT input rows. Loop order: weight-row blocks outside, input-row tiles
@@ -61,20 +61,6 @@ struct LoadBF16 {  // bfloat16 is the top half of a float: widen to 32 bits, shi
     return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
   }
   static float load1(const uint16_t* r, int k) { return bf16_to_f32(r[k]); }
-};
-
-struct LoadQ8_0 {  // 8 int8 of one block -> floats, times the block's half scale (exact: <= 18 bits)
-  using T = BlockQ8_0;
-  static const BlockQ8_0* row(const BlockQ8_0* w, int n, int K) { return w + static_cast<size_t>(n) * (K / kQ8Block); }
-  static __m256 load8(const BlockQ8_0* r, int k) {
-    const BlockQ8_0& b = r[k / kQ8Block];
-    const __m128i q8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b.qs + k % kQ8Block));
-    return _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(b.d)), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q8)));
-  }
-  static float load1(const BlockQ8_0* r, int k) {
-    const BlockQ8_0& b = r[k / kQ8Block];
-    return f16_to_f32(b.d) * static_cast<float>(b.qs[k % kQ8Block]);
-  }
 };
 
 // Sum of the 8 lanes as a tree: ((0+4) + (2+6)) + ((1+5) + (3+7)).
@@ -158,10 +144,6 @@ void matmul_f16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T
 void matmul_bf16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1) {
   matmul_tiled<LoadBF16>(y, ldy, x, w, T, K, n0, n1);
 }
-void matmul_q8_0_avx2(float* y, int ldy, const float* x, const BlockQ8_0* w, int T, int K, int n0, int n1) {
-  matmul_tiled<LoadQ8_0>(y, ldy, x, w, T, K, n0, n1);
-}
-
 // sum a[i] b[i]: two accumulators (16 per step) to overlap FMA latency, then 8, then scalar.
 float dot_avx2(const float* a, const float* b, int n) {
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
@@ -186,7 +168,7 @@ void axpy_avx2(float* y, float a, const float* x, int n) {
 
 }  // namespace
 
-extern const KernelSet kernel_set_avx2 = {"avx2",           matmul_f32_avx2, matmul_f16_avx2, matmul_bf16_avx2,
-                                          matmul_q8_0_avx2, dot_avx2,        axpy_avx2};
+extern const KernelSet kernel_set_avx2 = {"avx2",     matmul_f32_avx2, matmul_f16_avx2, matmul_bf16_avx2, dot_avx2,
+                                          axpy_avx2, matmul_quant_avx2, true};
 
 }  // namespace tgv

@@ -8,7 +8,7 @@
 // so 4 x 4 tiles fit), weight-row blocks outside and input-row tiles inside so each
 // block of W is read from memory once; K % 4 leftovers in a scalar tail.
 //   float16 -> float32: vcvt_f32_f16 (exact); bfloat16 -> float32: widen and shift left 16 (exact);
-//   Q8_0: int8 -> float times the block's half scale (exact).
+//   Block-quantized weights: quant_neon.cpp (integer dot products).
 // Results agree with the scalar set to rounding (fused multiply-add, another order of
 // partial sums), not bit for bit; tests/kernels/test_kernels.cpp checks the bound.
 #include <arm_neon.h>
@@ -45,24 +45,6 @@ struct LoadBF16 {
   static const uint16_t* row(const uint16_t* w, int n, int K) { return w + static_cast<size_t>(n) * K; }
   static float32x4_t load4(const uint16_t* r, int k) { return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(r + k), 16)); }
   static float load1(const uint16_t* r, int k) { return bf16_to_f32(r[k]); }
-};
-
-struct LoadQ8_0 {  // 4 int8 of one block (read as one 32-bit word, never past the block) times the half scale
-  using T = BlockQ8_0;
-  static const BlockQ8_0* row(const BlockQ8_0* w, int n, int K) { return w + static_cast<size_t>(n) * (K / kQ8Block); }
-  static float32x4_t load4(const BlockQ8_0* r, int k) {
-    const BlockQ8_0& b = r[k / kQ8Block];
-    int32_t word;
-    std::memcpy(&word, b.qs + k % kQ8Block, 4);
-    const int16x8_t q16 = vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(word)));  // q0..q3 twice
-    const float32x4_t q = vcvtq_f32_s32(vmovl_s16(vget_low_s16(q16)));
-    const float32x4_t d = vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(b.d)));
-    return vmulq_f32(q, d);
-  }
-  static float load1(const BlockQ8_0* r, int k) {
-    const BlockQ8_0& b = r[k / kQ8Block];
-    return f16_to_f32(b.d) * static_cast<float>(b.qs[k % kQ8Block]);
-  }
 };
 
 // One tile: y[t0+i, n0+j] for i < RT, j < RN.   x: [T, K] rows t0.., w: [N, K] rows n0..
@@ -132,10 +114,6 @@ void matmul_f16_neon(float* y, int ldy, const float* x, const uint16_t* w, int T
 void matmul_bf16_neon(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1) {
   matmul_tiled<LoadBF16>(y, ldy, x, w, T, K, n0, n1);
 }
-void matmul_q8_0_neon(float* y, int ldy, const float* x, const BlockQ8_0* w, int T, int K, int n0, int n1) {
-  matmul_tiled<LoadQ8_0>(y, ldy, x, w, T, K, n0, n1);
-}
-
 float dot_neon(const float* a, const float* b, int n) {
   float32x4_t s0 = vdupq_n_f32(0.0f), s1 = vdupq_n_f32(0.0f);
   int i = 0;
@@ -158,7 +136,7 @@ void axpy_neon(float* y, float a, const float* x, int n) {
 
 }  // namespace
 
-extern const KernelSet kernel_set_neon = {"neon",           matmul_f32_neon, matmul_f16_neon, matmul_bf16_neon,
-                                          matmul_q8_0_neon, dot_neon,        axpy_neon};
+extern const KernelSet kernel_set_neon = {"neon",     matmul_f32_neon, matmul_f16_neon, matmul_bf16_neon, dot_neon,
+                                          axpy_neon, matmul_quant_neon, true};
 
 }  // namespace tgv

@@ -5,7 +5,9 @@
 #include <cstddef>
 #include <vector>
 
+#include "tinygptv/error.h"
 #include "tinygptv/kernels.h"
+#include "tinygptv/quant.h"
 
 namespace tgv {
 
@@ -57,12 +59,17 @@ void matmul_bf16_scalar(float* y, int ldy, const float* x, const uint16_t* w, in
   matmul_half_scalar<bf16_to_f32>(y, ldy, x, w, T, K, n0, n1);
 }
 
-// Q8_0 weights: the same, each row dequantized once (exactly: half scale * int8).
-void matmul_q8_0_scalar(float* y, int ldy, const float* x, const BlockQ8_0* w, int T, int K, int n0, int n1) {
+// Block-quantized weights (quant.h): the exact product. Each weight row is dequantized
+// once (exactly, quant_format(dt)->dequantize_row) and dotted in float with every input
+// row, as for the half formats; the activations are not quantized. `--reference` runs this.
+void matmul_quant_scalar(float* y, int ldy, const float* x, const void* /*xq*/, DType dt, const void* w, int T, int K, int n0,
+                         int n1) {
+  const QuantFormat* f = quant_format(dt);
+  TGV_ASSERT(f && f->vec_dot && K % f->block_size == 0, "matmul_quant: a weight format with whole blocks per row");
+  const size_t row_bytes = static_cast<size_t>(K / f->block_size) * f->block_bytes;
   std::vector<float> row(static_cast<size_t>(K));  // W[n, :] as float
-  const size_t blocks = static_cast<size_t>(K / kQ8Block);
   for (int n = n0; n < n1; n++) {
-    dequantize_row_q8_0(row.data(), w + static_cast<size_t>(n) * blocks, static_cast<size_t>(K));
+    f->dequantize_row(row.data(), static_cast<const char*>(w) + static_cast<size_t>(n) * row_bytes, static_cast<size_t>(K));
     for (int t = 0; t < T; t++) y[static_cast<size_t>(t) * ldy + n] = dot_scalar(x + static_cast<size_t>(t) * K, row.data(), K);
   }
 }
@@ -70,8 +77,8 @@ void matmul_q8_0_scalar(float* y, int ldy, const float* x, const BlockQ8_0* w, i
 }  // namespace
 
 const KernelSet& scalar_kernels() {
-  static const KernelSet set = {"scalar",         matmul_f32_scalar, matmul_f16_scalar, matmul_bf16_scalar,
-                                matmul_q8_0_scalar, dot_scalar,      axpy_scalar};
+  static const KernelSet set = {"scalar",   matmul_f32_scalar, matmul_f16_scalar, matmul_bf16_scalar,
+                                dot_scalar, axpy_scalar,       matmul_quant_scalar, false};
   return set;
 }
 

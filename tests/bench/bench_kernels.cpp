@@ -1,7 +1,11 @@
 // Speed of tgv::matmul (kernels.h) at Phi-2's sizes, for every kernel set this machine
-// has, every weight dtype (F32, F16, BF16, Q8_0), decode (T = 1) and prefill (T = 64), 1 and 2 threads.
+// has, every weight dtype (F32, F16, BF16 and the block formats Q8_0, Q4_0, Q4_1, Q5_0,
+// Q5_1, Q4_K, Q6_K), decode (T = 1) and prefill (T = 64), 1 and 2 threads.
 // Figures are printed, never asserted.
-//   cmake --build B --target bench_kernels && B/bench_kernels [--quick] [scalar|avx2|neon]
+//   cmake --build B --target bench_kernels
+//   B/bench_kernels [--quick] [--dtype D]... [--threads N] [--T N] [scalar|avx2|neon]
+// e.g. `bench_kernels --dtype Q4_0 --dtype Q8_0 --threads 1 avx2`. The quantized dtypes
+// time the whole product as the model runs it: quantizing the activations included.
 // GFLOP/s counts 2*T*N*K per product; GB/s is weight bytes read per second (what
 // bounds decode: each weight is used once per token). Both from wall-clock time;
 // "cpu ms" is the CPU time of all threads per call (well below ms/call * threads
@@ -9,6 +13,7 @@
 #include <chrono>
 #include <ctime>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -16,6 +21,7 @@
 #include <vector>
 
 #include "tinygptv/kernels.h"
+#include "tinygptv/quant.h"
 #include "tinygptv/tensor.h"
 #include "tinygptv/thread_pool.h"
 
@@ -60,10 +66,30 @@ std::string load_average() {
 int main(int argc, char** argv) {
   bool quick = false;
   const char* only = nullptr;  // one kernel set by name, or all
+  std::vector<tgv::DType> dtypes;
+  std::vector<int> thread_counts = {1, 2}, Ts = {1, 64};
   for (int i = 1; i < argc; i++) {
-    if (!std::strcmp(argv[i], "--quick")) quick = true;
-    else only = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (!std::strcmp(argv[i], "--quick")) {
+      quick = true;
+    } else if (!std::strcmp(argv[i], "--dtype") && has_value) {
+      tgv::DType dt;
+      if (!tgv::dtype_from_name(argv[++i], &dt)) {
+        std::fprintf(stderr, "bench_kernels: unknown dtype '%s'\n", argv[i]);
+        return 1;
+      }
+      dtypes.push_back(dt);
+    } else if (!std::strcmp(argv[i], "--threads") && has_value) {
+      thread_counts = {std::atoi(argv[++i])};
+    } else if (!std::strcmp(argv[i], "--T") && has_value) {
+      Ts = {std::atoi(argv[++i])};
+    } else {
+      only = argv[i];
+    }
   }
+  if (dtypes.empty())
+    dtypes = {tgv::DType::F32,  tgv::DType::F16,  tgv::DType::BF16, tgv::DType::Q8_0, tgv::DType::Q4_0,
+              tgv::DType::Q4_1, tgv::DType::Q5_0, tgv::DType::Q5_1, tgv::DType::Q4_K, tgv::DType::Q6_K};
   const double budget = quick ? 0.05 : 0.3;  // seconds of timed calls per figure (at least one call)
 
   std::vector<const tgv::KernelSet*> sets = {&tgv::scalar_kernels()};
@@ -93,19 +119,22 @@ int main(int argc, char** argv) {
       w16[i] = tgv::f32_to_f16(w32[i]);
       wbf[i] = tgv::f32_to_bf16(w32[i]);
     }
-    std::vector<tgv::BlockQ8_0> wq(nw / tgv::kQ8Block);
-    tgv::quantize_row_q8_0(wq.data(), w32.data(), nw);
-    for (tgv::DType dt : {tgv::DType::F32, tgv::DType::F16, tgv::DType::BF16, tgv::DType::Q8_0}) {
+    for (tgv::DType dt : dtypes) {
+      std::vector<unsigned char> wq;  // the block formats: the whole matrix at once (K is whole blocks)
+      if (const tgv::QuantFormat* f = tgv::quant_format(dt)) {
+        wq.resize(tgv::dtype_bytes(dt, nw));
+        f->quantize_row(wq.data(), w32.data(), nw);
+      }
       const void* data = dt == tgv::DType::F32    ? static_cast<const void*>(w32.data())
                          : dt == tgv::DType::F16  ? static_cast<const void*>(w16.data())
                          : dt == tgv::DType::BF16 ? static_cast<const void*>(wbf.data())
                                                   : static_cast<const void*>(wq.data());
       const tgv::Tensor W{"w", dt, {s.N, s.K}, data};
-      for (int T : {1, 64}) {
+      for (int T : Ts) {
         std::vector<float> x(static_cast<size_t>(T) * s.K), y(static_cast<size_t>(T) * s.N);
         for (auto& v : x) v = nd(rng);
         for (const tgv::KernelSet* ks : sets)
-          for (int threads : {1, 2}) {
+          for (int threads : thread_counts) {
             tgv::set_kernels(*ks);
             tgv::set_num_threads(threads);
             const Timing t = time_per_call(W, x, y, T, budget);

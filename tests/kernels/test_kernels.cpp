@@ -1,7 +1,8 @@
 // Every KernelSet against the scalar reference (STYLE.md practice 6), and the scalar
 // set itself against a float64 dot product, on random data and odd sizes, for every
 // weight dtype (F32, F16, BF16, Q8_0: the float64 reference uses the exact values the
-// stored weights decode to).
+// stored weights decode to; the SIMD sets run Q8_0 with quantized activations, which
+// tests/kernels/test_quant_kernels.cpp checks).
 //
 // Tolerance. A float32 dot product of length K has an error of at most about
 // (K/8 + 3) * 2^-24 * sum_k |x_k w_k| (8 partial sums, then a tree of 3), usually far
@@ -81,8 +82,10 @@ void call_matmul(const tgv::KernelSet& ks, const Weights& w, float* y, int ldy, 
     case tgv::DType::F32: ks.matmul_f32(y, ldy, x, w.f32.data(), T, K, n0, n1); break;
     case tgv::DType::F16: ks.matmul_f16(y, ldy, x, w.h.data(), T, K, n0, n1); break;
     case tgv::DType::BF16: ks.matmul_bf16(y, ldy, x, w.h.data(), T, K, n0, n1); break;
-    case tgv::DType::Q8_0: ks.matmul_q8_0(y, ldy, x, w.q.data(), T, K, n0, n1); break;
-    default: FAIL("no matmul for dtype " << tgv::dtype_name(w.dtype) << " in this test"); break;
+    default:  // Q8_0 through the exact path of the scalar set (the fast sets' integer path: test_quant_kernels.cpp)
+      REQUIRE(!ks.quant_xq);
+      ks.matmul_quant(y, ldy, x, nullptr, w.dtype, w.q.data(), T, K, n0, n1);
+      break;
   }
 }
 
@@ -108,6 +111,9 @@ std::vector<Shape> shapes_for(tgv::DType dt) {
 }
 
 const tgv::DType kDTypes[] = {tgv::DType::F32, tgv::DType::F16, tgv::DType::BF16, tgv::DType::Q8_0};
+// The dtypes whose SIMD kernels compute with float activations (to rounding); the
+// quantized ones quantize the activations there: test_quant_kernels.cpp.
+const tgv::DType kFloatDTypes[] = {tgv::DType::F32, tgv::DType::F16, tgv::DType::BF16};
 
 const float kSentinel = -12345.0f;
 
@@ -142,7 +148,7 @@ TEST_CASE("every SIMD KernelSet equals the scalar one: matmul on odd shapes, all
   std::mt19937 rng(2);
   for (const tgv::KernelSet* ks : sets) {
     double worst = 0;
-    for (tgv::DType dt : kDTypes)
+    for (tgv::DType dt : kFloatDTypes)
       for (const Shape& s : shapes_for(dt)) {
         const std::string set_name = ks->name;
         CAPTURE(set_name);
@@ -213,7 +219,7 @@ TEST_CASE("matmul(): bias, threads and the dispatch table give the reference res
   std::mt19937 rng(4);
   const int T = 5, K = 96, N = 301;  // N over several chunks of 16 rows; K whole Q8_0 blocks
   const auto x = randn(static_cast<size_t>(T) * K, rng), bias = randn(static_cast<size_t>(N), rng);
-  for (tgv::DType dt : kDTypes) {
+  for (tgv::DType dt : kFloatDTypes) {
     const Weights w = make_weights(dt, static_cast<size_t>(N) * K, rng);
     tgv::Tensor W{"w", dt, {N, K}, w.data()};
     std::vector<float> want(static_cast<size_t>(T) * N);
@@ -268,14 +274,14 @@ TEST_CASE("kernel choice: --reference, TINYGPTV_REFERENCE and TINYGPTV_KERNELS")
 }
 
 TEST_CASE("Q8_0 matmul is the f32 matmul of the dequantized weights") {
-  // The scalar Q8_0 kernel dequantizes each row exactly and then runs the f32 dot
+  // The scalar Q8_0 kernel (matmul_quant of the scalar set) dequantizes each row exactly and then runs the f32 dot
   // product, so it must equal the scalar f32 kernel on dequantized weights bit for bit.
   std::mt19937 rng(6);
   for (const Shape& s : kShapesQ8) {
     const auto x = randn(static_cast<size_t>(s.T) * s.K, rng);
     const Weights w = make_weights(tgv::DType::Q8_0, static_cast<size_t>(s.N) * s.K, rng);
     std::vector<float> a(static_cast<size_t>(s.T) * s.N), b(a.size());
-    tgv::scalar_kernels().matmul_q8_0(a.data(), s.N, x.data(), w.q.data(), s.T, s.K, 0, s.N);
+    tgv::scalar_kernels().matmul_quant(a.data(), s.N, x.data(), nullptr, tgv::DType::Q8_0, w.q.data(), s.T, s.K, 0, s.N);
     tgv::scalar_kernels().matmul_f32(b.data(), s.N, x.data(), w.value.data(), s.T, s.K, 0, s.N);
     CHECK(a == b);
   }

@@ -1,0 +1,185 @@
+// The matrix product with block-quantized weights (KernelSet::matmul_quant), every
+// weight format, every fast kernel set this build and CPU have, on random data and odd
+// shapes (T in {1,2,3,5,31,33}, N in {1,7,33,257}, K of 1, 7 and more blocks):
+//
+//  1. The fast set's integer arithmetic IS the scalar QuantFormat::vec_dot (src/quant/):
+//     on the same quantized activations, every output equals vec_dot(weight row, activation
+//     row) to float rounding:  |fast - vec_dot| <= 1e-5 * sum_k |w_k xq_k|  (w, xq the
+//     dequantized weights and activations, in float64).
+//  2. Against the exact path (the scalar set: dequantized weights, float activations) the
+//     fast set differs by the activation quantization: ||fast - exact|| / ||exact|| over
+//     all outputs of a format is within tests/tolerances.h (fixture "kernels/quant").
+//  3. matmul() quantizes the activations itself, and gives the same numbers whatever the
+//     thread count; rows that are not whole blocks are an Error.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tinygptv/error.h"
+#include "tinygptv/kernels.h"
+#include "tinygptv/quant.h"
+#include "tinygptv/tensor.h"
+#include "tinygptv/thread_pool.h"
+#include "tolerances.h"
+
+namespace {
+
+const tgv::DType kFormats[] = {tgv::DType::Q8_0, tgv::DType::Q4_0, tgv::DType::Q4_1, tgv::DType::Q5_0,
+                               tgv::DType::Q5_1, tgv::DType::Q4_K, tgv::DType::Q6_K};
+const int kT[] = {1, 2, 3, 5, 31, 33};
+const int kN[] = {1, 7, 33, 257};
+
+std::vector<const tgv::KernelSet*> fast_sets() {
+  std::vector<const tgv::KernelSet*> v;
+  if (auto* k = tgv::avx2_kernels()) v.push_back(k);
+  if (auto* k = tgv::neon_kernels()) v.push_back(k);
+  return v;
+}
+
+std::vector<float> randn(size_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// rows x K floats quantized to format f, row after row; `value` gets what the blocks decode to.
+std::vector<unsigned char> quantize(const tgv::QuantFormat& f, const std::vector<float>& x, int rows, int K, std::vector<float>* value) {
+  const size_t row_bytes = static_cast<size_t>(K / f.block_size) * f.block_bytes;
+  std::vector<unsigned char> q(row_bytes * static_cast<size_t>(rows));
+  value->resize(x.size());
+  for (int r = 0; r < rows; r++) {
+    f.quantize_row(q.data() + r * row_bytes, x.data() + static_cast<size_t>(r) * K, static_cast<size_t>(K));
+    f.dequantize_row(value->data() + static_cast<size_t>(r) * K, q.data() + r * row_bytes, static_cast<size_t>(K));
+  }
+  return q;
+}
+
+// The K values for a format: 1 block, 7 blocks, and a longer odd number of blocks.
+std::vector<int> ks_for(const tgv::QuantFormat& f) {
+  if (f.block_size == tgv::kQK_K) return {256, 7 * 256, 11 * 256};
+  return {32, 7 * 32, 81 * 32};
+}
+
+const float kSentinel = -12345.0f;
+
+}  // namespace
+
+TEST_CASE("fast matmul_quant == scalar vec_dot on the same quantized activations, every format") {
+  const auto sets = fast_sets();
+  if (sets.empty()) MESSAGE("no fast kernel set on this machine/build: nothing to compare");
+  std::mt19937 rng(11);
+  for (const tgv::KernelSet* ks : sets) {
+    REQUIRE(ks->quant_xq);
+    for (tgv::DType dt : kFormats) {
+      const tgv::QuantFormat& f = *tgv::quant_format(dt);
+      const tgv::QuantFormat& a = *tgv::quant_format(f.vec_dot_type);
+      double worst = 0;
+      for (int K : ks_for(f))
+        for (int T : kT)
+          for (int N : kN) {
+            CAPTURE(ks->name); CAPTURE(f.name); CAPTURE(T); CAPTURE(N); CAPTURE(K);
+            std::vector<float> wv, xv;
+            const auto w = quantize(f, randn(static_cast<size_t>(N) * K, rng, 0.5f), N, K, &wv);
+            const auto xq = quantize(a, randn(static_cast<size_t>(T) * K, rng), T, K, &xv);
+            const size_t wrow = w.size() / N, xrow = xq.size() / T;
+            // An inner range of rows [n0, n1) written into a wider y: the rest stays untouched.
+            const int ldy = N + 3, n0 = N / 3, n1 = N - N / 4;
+            std::vector<float> y(static_cast<size_t>(T) * ldy, kSentinel);
+            ks->matmul_quant(y.data(), ldy, nullptr, xq.data(), dt, w.data(), T, K, n0, n1);
+            for (int t = 0; t < T; t++)
+              for (int n = 0; n < ldy; n++) {
+                const float got = y[static_cast<size_t>(t) * ldy + n];
+                if (n < n0 || n >= n1) {
+                  if (got != kSentinel) FAIL_CHECK("wrote outside [n0, n1) at t=" << t << " n=" << n);
+                  continue;
+                }
+                const float want = f.vec_dot(static_cast<size_t>(K), w.data() + n * wrow, xq.data() + t * xrow);
+                double scale = 0;
+                for (int k = 0; k < K; k++)
+                  scale += std::fabs(static_cast<double>(wv[static_cast<size_t>(n) * K + k]) * xv[static_cast<size_t>(t) * K + k]);
+                const double e = std::fabs(static_cast<double>(got) - want) / scale;
+                worst = std::max(worst, e);
+                if (!(e <= 1e-5)) FAIL_CHECK("t=" << t << " n=" << n << ": " << got << " vs vec_dot " << want);
+              }
+          }
+      MESSAGE(std::string(ks->name) << " " << std::string(f.name) << " vs vec_dot: max |diff| / sum|w xq| = " << worst);
+    }
+  }
+}
+
+TEST_CASE("fast matmul() vs the exact scalar path: the activation quantization error, every format") {
+  const auto sets = fast_sets();
+  std::mt19937 rng(12);
+  for (const tgv::KernelSet* ks : sets)
+    for (tgv::DType dt : kFormats) {
+      const tgv::QuantFormat& f = *tgv::quant_format(dt);
+      double err2 = 0, ref2 = 0, worst_shape = 0;
+      for (int K : ks_for(f))
+        for (int T : kT)
+          for (int N : kN) {
+            CAPTURE(ks->name); CAPTURE(f.name); CAPTURE(T); CAPTURE(N); CAPTURE(K);
+            std::vector<float> wv;
+            const auto w = quantize(f, randn(static_cast<size_t>(N) * K, rng, 0.5f), N, K, &wv);
+            const auto x = randn(static_cast<size_t>(T) * K, rng);
+            const tgv::Tensor W{"w", dt, {N, K}, w.data()};
+            std::vector<float> exact(static_cast<size_t>(T) * N), fast(exact.size());
+            tgv::set_kernels(tgv::scalar_kernels());
+            tgv::matmul(exact.data(), x.data(), W, nullptr, T);
+            tgv::set_kernels(*ks);
+            tgv::matmul(fast.data(), x.data(), W, nullptr, T);
+            double e2 = 0, r2 = 0;
+            for (size_t i = 0; i < exact.size(); i++) {
+              e2 += (static_cast<double>(fast[i]) - exact[i]) * (static_cast<double>(fast[i]) - exact[i]);
+              r2 += static_cast<double>(exact[i]) * exact[i];
+            }
+            err2 += e2;
+            ref2 += r2;
+            if (T * N >= 33) worst_shape = std::max(worst_shape, std::sqrt(e2 / r2));
+          }
+      const double rel = std::sqrt(err2 / ref2), tol = tgv::test::tolerance_for("kernels/quant", f.name);
+      MESSAGE(std::string(ks->name) << " " << std::string(f.name) << " vs exact: ||fast - exact|| / ||exact|| = " << rel << " (worst shape with >= 33 outputs: "
+                       << worst_shape << "), tolerance " << tol);
+      CHECK(rel <= tol);
+    }
+  tgv::use_reference_kernels(false);
+}
+
+TEST_CASE("matmul() with quantized weights: the same numbers on any thread count, bias, malformed rows") {
+  std::mt19937 rng(13);
+  const int T = 6, N = 301;
+  for (tgv::DType dt : kFormats) {
+    const tgv::QuantFormat& f = *tgv::quant_format(dt);
+    const int K = 3 * f.block_size;
+    CAPTURE(f.name);
+    std::vector<float> wv;
+    const auto w = quantize(f, randn(static_cast<size_t>(N) * K, rng, 0.5f), N, K, &wv);
+    const auto x = randn(static_cast<size_t>(T) * K, rng), bias = randn(static_cast<size_t>(N), rng);
+    const tgv::Tensor W{"w", dt, {N, K}, w.data()};
+    for (bool reference : {true, false}) {
+      tgv::use_reference_kernels(reference);
+      std::vector<float> want(static_cast<size_t>(T) * N), got(want.size());
+      tgv::set_num_threads(1);
+      tgv::matmul(want.data(), x.data(), W, bias.data(), T);
+      for (int threads : {2, 3}) {
+        tgv::set_num_threads(threads);
+        tgv::matmul(got.data(), x.data(), W, bias.data(), T);
+        CHECK(got == want);
+      }
+      if (reference) {  // the scalar set: the exact product plus the bias
+        std::vector<float> nobias(want.size());
+        tgv::matmul(nobias.data(), x.data(), W, nullptr, T);
+        for (size_t i = 0; i < want.size(); i++) CHECK(want[i] == nobias[i] + bias[i % N]);
+      }
+    }
+    // Rows that are not whole blocks: a malformed file, an Error naming the tensor.
+    const tgv::Tensor bad{"bad.weight", dt, {1, K + 1}, w.data()};
+    std::vector<float> y(1), xb(static_cast<size_t>(K) + 1);
+    CHECK_THROWS_AS(tgv::matmul(y.data(), xb.data(), bad, nullptr, 1), tgv::Error);
+  }
+  tgv::set_num_threads(0);
+  tgv::use_reference_kernels(false);
+}
