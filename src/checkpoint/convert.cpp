@@ -17,6 +17,7 @@
 #include "tinygptv/convert.h"
 #include "tinygptv/error.h"
 #include "tinygptv/mapped_file.h"
+#include "tinygptv/quant.h"
 #include "tinygptv/vision.h"
 
 namespace tgv {
@@ -285,8 +286,8 @@ DType stored_dtype(const TensorEntry& e, DType wanted) {
 
 void to_dtype(std::vector<uint8_t>& bytes, const std::vector<float>& v, DType dtype) {
   bytes.resize(dtype_bytes(dtype, v.size()));
-  if (dtype == DType::Q8_0) {  // rows are whole blocks, so the flat array quantizes row by row
-    quantize_row_q8_0(reinterpret_cast<BlockQ8_0*>(bytes.data()), v.data(), v.size());
+  if (const QuantFormat* q = quant_format(dtype)) {  // rows are whole blocks, so the flat array quantizes row by row
+    q->quantize_row(bytes.data(), v.data(), v.size());
     return;
   }
   if (dtype == DType::F32) {
