@@ -16,7 +16,9 @@
 //   Q8_1 / Q8_K are activation formats (the input row quantized once per matmul).
 //
 // Multi-byte fields (the half scales, Q8_K's float d and int16 bsums) are stored
-// little-endian in files, as ggml writes them.
+// little-endian in files, as ggml writes them. Inputs are finite floats (as in ggml, inf
+// and NaN weights give unspecified blocks). src/quant/ links nothing: it is the leaf
+// "number formats" area under src/core/.
 #pragma once
 #include <cstddef>
 #include <cstdint>
