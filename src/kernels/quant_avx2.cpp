@@ -11,10 +11,11 @@
 // int16) then vpmaddwd (pairs of int16 -> int32, times 1 or a sub-block scale):
 //   - weights that are unsigned (Q4_1, Q5_1: q in 0..31; Q4_K: 0..15; Q6_K: 0..63 with
 //     its -32 folded in through the activation's bsums) go straight into vpmaddubsw;
-//   - signed weights (Q8_0, Q4_0 as q-8, Q5_0 as q-16) use the sign trick:
-//     |w| * (x with w's sign), as vpsignb does in one instruction.
+//   - Q4_0 / Q5_0 (q - 8 / q - 16) go in unsigned too, the offset taken off as
+//     maddubs(offset, x), which depends on the activations alone;
+//   - Q8_0's signed weights use the sign trick: |w| * (x with w's sign) (vpsignb).
 // No int16 overflow: at most 2 * 63 * 127 per pair for unsigned weights, 2 * 127 * 127
-// for signed ones (|q_x| <= 127: the activation quantizers never give -128).
+// for Q8_0 (|q_x| <= 127: the activation quantizers never give -128).
 // The float accumulator is a vector of 8 lanes per output, summed across lanes once at
 // the end of the row (no horizontal sum per block).
 //
@@ -79,7 +80,7 @@ inline __m256i dot_us(__m256i u, __m256i s) { return _mm256_madd_epi16(_mm256_ma
 // unpacked (done once per tile), accumulate(): adds U . X to a lane accumulator `acc`
 // and a scalar `off` (terms that are one number per block).
 
-struct SignedWeights {  // 32 signed weights: |w| and w, for the sign trick
+struct SignedWeights {  // Q8_0: 32 signed weights, |w| and w, for the sign trick
   __m256i abs, w;
   float d;
 };
@@ -102,32 +103,45 @@ struct FQ8_0 {
   static void accumulate(__m256& acc, float&, const U& u, const X& x) { accumulate_signed(acc, u, x); }
 };
 
-struct FQ4_0 {  // q - 8 in -8..7
-  using W = BlockQ4_0;
-  using X = BlockQ8_0;
-  using U = SignedWeights;
-  static constexpr int kBlock = kQK;
-  static void unpack(U& u, const W& b) {
-    u.w = _mm256_sub_epi8(nibbles16(b.qs), _mm256_set1_epi8(8));
-    u.abs = _mm256_sign_epi8(u.w, u.w);
-    u.d = half(b.d);
-  }
-  static void accumulate(__m256& acc, float&, const U& u, const X& x) { accumulate_signed(acc, u, x); }
+// Q4_0 and Q5_0: w = d * (q - o) with q unsigned (0..15 or 0..31) and o = 8 or 16. The
+// products go through vpmaddubsw with q as it is, and the offset is taken off in the same
+// int16 pairs: maddubs(q, x) - maddubs(o, x), which depends on x alone (computed once per
+// activation block, shared by the weight rows of a tile). Exact: |pair| <= 2*31*127 + 2*16*127.
+struct OffsetWeights {
+  __m256i q;
+  float d;
 };
 
-struct FQ5_0 {  // q - 16 in -16..15: the low nibble, minus 16 where the 5th bit is clear
-  using W = BlockQ5_0;
+template <int kOffset>
+inline void accumulate_offset(__m256& acc, const OffsetWeights& u, const BlockQ8_0& x) {
+  const __m256i xv = load32(x.qs);
+  const __m256i pairs = _mm256_sub_epi16(_mm256_maddubs_epi16(u.q, xv), _mm256_maddubs_epi16(_mm256_set1_epi8(kOffset), xv));
+  const __m256i p = _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+  acc = _mm256_fmadd_ps(_mm256_set1_ps(u.d * half(x.d)), _mm256_cvtepi32_ps(p), acc);
+}
+
+struct FQ4_0 {  // q in 0..15 meaning q - 8
+  using W = BlockQ4_0;
   using X = BlockQ8_0;
-  using U = SignedWeights;
+  using U = OffsetWeights;
   static constexpr int kBlock = kQK;
   static void unpack(U& u, const W& b) {
-    // bit set: q - 16 = low nibble; bit clear: low - 16 = low | 0xF0 as a signed byte.
-    const __m256i high = _mm256_andnot_si256(bits_to_bytes(b.qh), _mm256_set1_epi8(static_cast<char>(0xF0)));
-    u.w = _mm256_or_si256(nibbles16(b.qs), high);
-    u.abs = _mm256_sign_epi8(u.w, u.w);
+    u.q = nibbles16(b.qs);
     u.d = half(b.d);
   }
-  static void accumulate(__m256& acc, float&, const U& u, const X& x) { accumulate_signed(acc, u, x); }
+  static void accumulate(__m256& acc, float&, const U& u, const X& x) { accumulate_offset<8>(acc, u, x); }
+};
+
+struct FQ5_0 {  // q in 0..31 (the low nibble and the 5th bit) meaning q - 16
+  using W = BlockQ5_0;
+  using X = BlockQ8_0;
+  using U = OffsetWeights;
+  static constexpr int kBlock = kQK;
+  static void unpack(U& u, const W& b) {
+    u.q = _mm256_or_si256(nibbles16(b.qs), _mm256_and_si256(bits_to_bytes(b.qh), _mm256_set1_epi8(0x10)));
+    u.d = half(b.d);
+  }
+  static void accumulate(__m256& acc, float&, const U& u, const X& x) { accumulate_offset<16>(acc, u, x); }
 };
 
 struct UnsignedWeights {  // 32 weights d * q + m, q unsigned
