@@ -3,6 +3,7 @@
 //
 //   tinygptv bench [--model M | --random full|tiny] [--dtype f32|f16|bf16|q8_0|...]
 //                  [--threads N] [--image-size 224|448] [--reps R] [--save OUT.safetensors]
+//                  [--steps encode,prefill,decode]
 //
 // Everything timed is what `ask` runs: the same Model (ImageEncoder + Phi2Weights,
 // loaded through the same ModelFile checks), ImageEncoder::encode for the image,
@@ -24,9 +25,10 @@
 // allocated) and the bytes a decoded token reads. --random full|tiny builds a model
 // with random weights in memory (random_model.h) in --dtype (default f16) at
 // --image-size (default 224); --save writes it as a model file. --reps 0 only builds
-// (and saves).
+// (and saves); --steps runs only the steps listed (default: all three).
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -116,12 +118,25 @@ std::string fmt(const char* f, double a, double b = 0, double c = 0) {
 }  // namespace
 
 int cmd_bench(int argc, char** argv) {
-  Args args(argc, argv, {"--model", "--random", "--dtype", "--threads", "--image-size", "--reps", "--save"}, {});
+  Args args(argc, argv, {"--model", "--random", "--dtype", "--threads", "--image-size", "--reps", "--save", "--steps"}, {});
   if (!args.positional().empty()) fail("bench: unexpected argument '" + args.positional()[0] + "'");
   if (args.has("--model") == args.has("--random")) fail("bench: give --model M or --random full|tiny (one of them)");
   const long reps = args.integer_or("--reps", 3);
   if (reps < 0 || reps > 1000) fail("--reps must be in 0..1000");
   set_num_threads(static_cast<int>(args.integer_or("--threads", 0)));
+  bool run_encode = true, run_prefill = true, run_decode = true;
+  if (const auto steps = args.get("--steps")) {
+    run_encode = run_prefill = run_decode = false;
+    for (size_t at = 0; at <= steps->size();) {
+      const size_t end = std::min(steps->find(',', at), steps->size());
+      const std::string step = steps->substr(at, end - at);
+      if (step == "encode") run_encode = true;
+      else if (step == "prefill") run_prefill = true;
+      else if (step == "decode") run_decode = true;
+      else fail("--steps: unknown step '" + step + "' (encode, prefill, decode)");
+      at = end + 1;
+    }
+  }
   Progress progress;
 
   // Load (or build) the model.
@@ -178,10 +193,13 @@ int cmd_bench(int argc, char** argv) {
   std::vector<float> pixels(static_cast<size_t>(3) * S * S);  // [3, S, S], preprocessed pixels are ~N(0, 1)
   for (float& p : pixels) p = in.normal();
   std::vector<float> image;
-  progress.start("timing encode");
-  const Timing encode = time_it(R, [&] { image = model->image.encode(pixels.data(), {}); });
-  progress.done();
-  finite = finite && all_finite(image);
+  Timing encode, pp64, pp256, tg;
+  if (run_encode) {
+    progress.start("timing encode");
+    encode = time_it(R, [&] { image = model->image.encode(pixels.data(), {}); });
+    progress.done();
+    finite = finite && all_finite(image);
+  }
 
   // Prefill of 64 and 256 tokens into an empty cache.
   Phi2State state(lc);
@@ -196,39 +214,43 @@ int cmd_bench(int argc, char** argv) {
       phi2_forward(logits.data(), state, model->llm, lc, x.data(), T, Phi2Logits::Last, {});
     });
   };
-  progress.start("timing prefill 64");
-  const Timing pp64 = prefill(64);
-  progress.done();
-  progress.start("timing prefill 256");
-  const Timing pp256 = prefill(256);
-  progress.done();
-  finite = finite && all_finite(logits);
+  if (run_prefill) {
+    progress.start("timing prefill 64");
+    pp64 = prefill(64);
+    progress.done();
+    progress.start("timing prefill 256");
+    pp256 = prefill(256);
+    progress.done();
+    finite = finite && all_finite(logits);
+  }
 
   // Decode 64 tokens after 600 cached positions, as ask generates (phi2_generate with
   // ask's default sampler), never stopping early (no end-of-text id).
   const int kPast = 600, kNew = 64;
-  phi2_reserve(state, kPast + kNew, D);
-  for (int l = 0; l < lc.layers; l++)
-    for (size_t i = 0; i < static_cast<size_t>(kPast) * D; i++) {
-      state.k_cache[static_cast<size_t>(l)][i] = in.normal();
-      state.v_cache[static_cast<size_t>(l)][i] = in.normal();
-    }
-  GenerateOptions gen;
-  gen.max_new_tokens = kNew;
-  gen.eos_id = -1;
-  std::vector<float> first(static_cast<size_t>(D));  // [1, D] the token that starts the answer
-  const int first_id = 13;
-  phi2_embed_tokens(first.data(), model->llm, &first_id, 1);
-  const AskOptions ask_defaults;
-  Rng rng(ask_defaults.sampler.seed);
-  size_t generated = 0;
-  progress.start("timing decode");
-  const Timing tg = time_it(R, [&] {
-    state.pos = kPast;
-    generated = phi2_generate(state, model->llm, lc, first.data(), 1, ask_defaults.sampler, rng, gen, {}).size();
-  });
-  progress.done();
-  TGV_ASSERT(generated == static_cast<size_t>(kNew), "bench: decode stopped early");
+  if (run_decode) {
+    phi2_reserve(state, kPast + kNew, D);
+    for (int l = 0; l < lc.layers; l++)
+      for (size_t i = 0; i < static_cast<size_t>(kPast) * D; i++) {
+        state.k_cache[static_cast<size_t>(l)][i] = in.normal();
+        state.v_cache[static_cast<size_t>(l)][i] = in.normal();
+      }
+    GenerateOptions gen;
+    gen.max_new_tokens = kNew;
+    gen.eos_id = -1;
+    std::vector<float> first(static_cast<size_t>(D));  // [1, D] the token that starts the answer
+    const int first_id = 13;
+    phi2_embed_tokens(first.data(), model->llm, &first_id, 1);
+    const AskOptions ask_defaults;
+    Rng rng(ask_defaults.sampler.seed);
+    size_t generated = 0;
+    progress.start("timing decode");
+    tg = time_it(R, [&] {
+      state.pos = kPast;
+      generated = phi2_generate(state, model->llm, lc, first.data(), 1, ask_defaults.sampler, rng, gen, {}).size();
+    });
+    progress.done();
+    TGV_ASSERT(generated == static_cast<size_t>(kNew), "bench: decode stopped early");
+  }
 
   // Peak RSS now, before the bandwidth buffer adds its GiB.
   struct rusage ru {};
@@ -251,10 +273,14 @@ int cmd_bench(int argc, char** argv) {
   std::printf("| %s | %s | %s | %s |\n", std::string(20, '-').c_str(), std::string(22, '-').c_str(),
               std::string(18, '-').c_str(), std::string(34, '-').c_str());
   row("load", fmt("%.2f s", load_s), "", "");
-  row(("encode " + std::to_string(S) + " px").c_str(), ms(encode), fmt("%.2f images/s", 1 / encode.mean), compute(encode_flops(c), encode));
-  row("prefill 64", ms(pp64), fmt("%.1f tokens/s", 64 / pp64.mean), compute(llm_forward_flops(lc, 0, 64), pp64));
-  row("prefill 256", ms(pp256), fmt("%.1f tokens/s", 256 / pp256.mean), compute(llm_forward_flops(lc, 0, 256), pp256));
-  row("decode 64 @ 600", fmt("%.1f +- %.1f ms/token", per_token * 1e3, tg.stdev / kNew * 1e3), fmt("%.2f tokens/s", 1 / per_token),
+  if (run_encode)
+    row(("encode " + std::to_string(S) + " px").c_str(), ms(encode), fmt("%.2f images/s", 1 / encode.mean), compute(encode_flops(c), encode));
+  if (run_prefill) {
+    row("prefill 64", ms(pp64), fmt("%.1f tokens/s", 64 / pp64.mean), compute(llm_forward_flops(lc, 0, 64), pp64));
+    row("prefill 256", ms(pp256), fmt("%.1f tokens/s", 256 / pp256.mean), compute(llm_forward_flops(lc, 0, 256), pp256));
+  }
+  if (run_decode)
+    row("decode 64 @ 600", fmt("%.1f +- %.1f ms/token", per_token * 1e3, tg.stdev / kNew * 1e3), fmt("%.2f tokens/s", 1 / per_token),
       fmt("%3.0f %% of bandwidth (%.3g GB/token)", 100 * (weights + kv) / bandwidth / per_token, (weights + kv) / 1e9));
   std::printf("\nmachine: read bandwidth %.1f GB/s, FMA peak %.1f GFLOP/s (%s, %d thread%s)\n", bandwidth / 1e9, peak / 1e9,
               kernels().name, num_threads(), num_threads() == 1 ? "" : "s");
