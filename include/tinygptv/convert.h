@@ -27,7 +27,7 @@ struct ConvertOptions {
   std::string qformer;         // blip2_pretrained_flant5xxl.pth
   std::string stage;           // TinyGPT-V_for_StageK.pth (optional)
   std::string out;             // model.safetensors
-  DType dtype = DType::F32;    // of the written tensors (Q8_0: the matrices only, the rest F32)
+  DType dtype = DType::F32;    // the recipe of include/tinygptv/quantize.h (matrices get it, vectors stay F32)
   int image_size = 0;          // 0: the stage checkpoint's saved config, else 224
   int vit_layers = -1;         // -1: the file's block count minus one (upstream builds 39 of 40)
   int vit_heads = 0;           // 0: width / 88

@@ -70,8 +70,14 @@ class ModelFile {
   bool has(const std::string& name) const { return file_->find(name) != nullptr; }
   // A tensor with the shape the config implies; errors name the tensor and both shapes.
   const Tensor& tensor(const std::string& name, const std::vector<int64_t>& shape) const { return file_->get(name, shape); }
-  // A small tensor (norm weights, biases, tokens, position tables) as float32.
+  // A weight matrix (rows = dim 0, a row = everything after it), in any weight dtype:
+  // F32, F16, BF16 or a quantized format whose rows are whole blocks. Anything else
+  // (rows of 48 in Q4_K, an activation format such as Q8_K) is a one-line tgv::Error.
+  const Tensor& matrix(const std::string& name, const std::vector<int64_t>& shape) const;
+  // A small tensor (norm weights, biases, tokens, position tables) as float32. It must
+  // be stored as F32, F16 or BF16: a quantized vector is a tgv::Error naming it.
   std::vector<float> floats(const std::string& name, const std::vector<int64_t>& shape) const;
+  const Tensor& unquantized(const std::string& name) const;  // the same check, any shape
 
  private:
   std::unique_ptr<SafetensorsFile> file_;

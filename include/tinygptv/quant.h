@@ -84,6 +84,44 @@ struct BlockQ8_K {             // activation format of the K-quants: w = d * q
 };
 static_assert(sizeof(BlockQ8_K) == 292, "ggml block_q8_K");
 
+// The typed row functions, one file per format (src/quant/<format>.cpp). For all of
+// them n is the number of weights, a whole number of blocks (checked: an always-on
+// internal error otherwise; sizes from files are checked earlier by dtype_bytes).
+// quantize_row_*: ggml's quantize_row_*_ref byte for byte. dequantize_row_*: exact.
+// vec_dot_*: ggml's scalar ggml_vec_dot_*_generic (integer sums per block, then float).
+// Q8_0's quantize/dequantize are declared in tensor.h.
+float vec_dot_q8_0_q8_0(size_t n, const BlockQ8_0* w, const BlockQ8_0* x);
+
+void quantize_row_q4_0(BlockQ4_0* out, const float* x, size_t n);
+void dequantize_row_q4_0(float* out, const BlockQ4_0* in, size_t n);
+float vec_dot_q4_0_q8_0(size_t n, const BlockQ4_0* w, const BlockQ8_0* x);
+
+void quantize_row_q4_1(BlockQ4_1* out, const float* x, size_t n);
+void dequantize_row_q4_1(float* out, const BlockQ4_1* in, size_t n);
+float vec_dot_q4_1_q8_1(size_t n, const BlockQ4_1* w, const BlockQ8_1* x);
+
+void quantize_row_q5_0(BlockQ5_0* out, const float* x, size_t n);
+void dequantize_row_q5_0(float* out, const BlockQ5_0* in, size_t n);
+float vec_dot_q5_0_q8_0(size_t n, const BlockQ5_0* w, const BlockQ8_0* x);
+
+void quantize_row_q5_1(BlockQ5_1* out, const float* x, size_t n);
+void dequantize_row_q5_1(float* out, const BlockQ5_1* in, size_t n);
+float vec_dot_q5_1_q8_1(size_t n, const BlockQ5_1* w, const BlockQ8_1* x);
+
+void quantize_row_q8_1(BlockQ8_1* out, const float* x, size_t n);
+void dequantize_row_q8_1(float* out, const BlockQ8_1* in, size_t n);
+
+void quantize_row_q4_K(BlockQ4_K* out, const float* x, size_t n);
+void dequantize_row_q4_K(float* out, const BlockQ4_K* in, size_t n);
+float vec_dot_q4_K_q8_K(size_t n, const BlockQ4_K* w, const BlockQ8_K* x);
+
+void quantize_row_q6_K(BlockQ6_K* out, const float* x, size_t n);
+void dequantize_row_q6_K(float* out, const BlockQ6_K* in, size_t n);
+float vec_dot_q6_K_q8_K(size_t n, const BlockQ6_K* w, const BlockQ8_K* x);
+
+void quantize_row_q8_K(BlockQ8_K* out, const float* x, size_t n);
+void dequantize_row_q8_K(float* out, const BlockQ8_K* in, size_t n);
+
 // What the rest of the program needs to know about one quantized format
 // (like ggml's type_traits).
 struct QuantFormat {
@@ -100,7 +138,7 @@ struct QuantFormat {
   float (*vec_dot)(size_t n, const void* w, const void* x);
 };
 
-// nullptr for F32 / F16 / BF16.
+// The format table (src/quant/formats.cpp); nullptr for F32 / F16 / BF16.
 const QuantFormat* quant_format(DType t);
 
 }  // namespace tgv

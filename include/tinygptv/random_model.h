@@ -39,19 +39,11 @@ ModelConfig tiny_model_config(int image_size = 224);
 // loaders check them), in the order of the pipeline; dtype F32.
 std::vector<TensorEntry> model_tensors(const ModelConfig& config);
 
-// The dtype tensor `e` is stored in when a model is made in `wanted` -- the rule of
-// issue 9's `quantize` command, kept here in one place:
-//   - 1-D tensors and tensors not named "*.weight" (norms, biases, position tables,
-//     cls token, query tokens) stay F32;
-//   - F32 / F16 / BF16: every other tensor in that dtype;
-//   - a block (quantized) format: the token embedding and lm_head in Q8_0, a matrix
-//     whose rows are not whole blocks (the 588-wide patch embedding) in F16, every
-//     other matrix in `wanted`.
-// A dtype that is not a storage format (e.g. an activation format) is a tgv::Error.
-DType storage_dtype(const TensorEntry& e, DType wanted);
-
 // The whole model in memory (one anonymous mapping, the bytes of its safetensors file),
-// metadata "config" and "random_weights": "true". Filled with all threads of the pool.
+// metadata "config" and "random_weights": "true". Which tensors get `wanted` is the
+// recipe of `tinygptv quantize` (recipe_dtype in quantize.h, not --pure: vectors and
+// tables F32, the embedding and lm_head of a quantized recipe Q8_0 / Q6_K, llama.cpp's
+// fallbacks for rows that are not whole blocks). Filled with all threads of the pool.
 ModelFile random_model_file(const ModelConfig& config, DType wanted, uint64_t seed = 1);
 
 // Writes a model file's bytes to `path` as they are (one copy in memory: the model's

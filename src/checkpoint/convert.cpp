@@ -7,7 +7,6 @@
 //     interpolate), then write them one by one through write_safetensors.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -17,6 +16,7 @@
 #include "tinygptv/convert.h"
 #include "tinygptv/error.h"
 #include "tinygptv/mapped_file.h"
+#include "tinygptv/quantize.h"
 #include "tinygptv/vision.h"
 
 namespace tgv {
@@ -269,36 +269,6 @@ std::vector<Planned> Planner::plan() {
   return std::move(plan_);
 }
 
-// The dtype a tensor is written in. --dtype q8_0 quantizes the matrices the kernels
-// multiply with (".weight" tensors of 2 or more dims whose rows are whole 32-blocks,
-// the token embedding included); everything else -- norms, biases, position tables,
-// the patch embedding with its 588-wide rows -- stays float32, as it is small.
-DType stored_dtype(const TensorEntry& e, DType wanted) {
-  if (wanted != DType::Q8_0) return wanted;
-  const std::string suffix = ".weight";
-  const bool is_weight = e.name.size() > suffix.size() && e.name.compare(e.name.size() - suffix.size(), suffix.size(), suffix) == 0;
-  if (e.shape.size() < 2 || !is_weight) return DType::F32;
-  int64_t cols = 1;
-  for (size_t i = 1; i < e.shape.size(); i++) cols *= e.shape[i];
-  return cols % kQ8Block == 0 ? DType::Q8_0 : DType::F32;
-}
-
-void to_dtype(std::vector<uint8_t>& bytes, const std::vector<float>& v, DType dtype) {
-  bytes.resize(dtype_bytes(dtype, v.size()));
-  if (dtype == DType::Q8_0) {  // rows are whole blocks, so the flat array quantizes row by row
-    quantize_row_q8_0(reinterpret_cast<BlockQ8_0*>(bytes.data()), v.data(), v.size());
-    return;
-  }
-  if (dtype == DType::F32) {
-    std::memcpy(bytes.data(), v.data(), bytes.size());
-    return;
-  }
-  for (size_t i = 0; i < v.size(); i++) {
-    const uint16_t h = dtype == DType::F16 ? f32_to_f16(v[i]) : f32_to_bf16(v[i]);
-    std::memcpy(bytes.data() + 2 * i, &h, 2);
-  }
-}
-
 }  // namespace
 
 ConvertSummary convert_checkpoints(const ConvertOptions& o) {
@@ -351,11 +321,16 @@ ConvertSummary convert_checkpoints(const ConvertOptions& o) {
   if (stray_lora) sum.notes.push_back("warning: " + num(static_cast<int64_t>(stray_lora)) + " LoRA tensors were not merged (not on query_key_value or dense)");
   if (sum.merged) sum.notes.push_back("LoRA scale alpha/r = " + Json::number(sum.lora_scale).dump());
 
+  // The dtypes: the recipe `tinygptv quantize` uses too (include/tinygptv/quantize.h).
   std::vector<TensorEntry> entries;
+  std::vector<RecipeFallback> fallbacks;
   for (Planned& p : plan) {
-    p.entry.dtype = stored_dtype(p.entry, o.dtype);
+    const RecipeChoice c = recipe_dtype(p.entry.name, p.entry.shape, o.dtype, /*pure=*/false);
+    if (c.fallback()) fallbacks.push_back({p.entry.name, p.entry.shape, c.preferred, c.dtype});
+    p.entry.dtype = c.dtype;
     entries.push_back(p.entry);
   }
+  for (const std::string& w : fallback_warnings(fallbacks)) sum.notes.push_back(w);
   Json source = Json::object({{"vit", Json::string(fs::path(o.vit).filename().string())},
                               {"qformer", Json::string(fs::path(o.qformer).filename().string())},
                               {"phi2", Json::string(fs::path(o.phi2).filename().string())},
@@ -366,7 +341,7 @@ ConvertSummary convert_checkpoints(const ConvertOptions& o) {
                       size_t n = 1;
                       for (int64_t dim : plan[i].entry.shape) n *= static_cast<size_t>(dim);
                       TGV_ASSERT(v.size() == n, "convert: recipe for " + plan[i].entry.name + " made the wrong number of values");
-                      to_dtype(out, v, plan[i].entry.dtype);
+                      encode_floats(out, v.data(), v.size(), plan[i].entry.dtype);
                       if (o.progress) o.progress(i + 1, plan.size());
                     });
   sum.written = plan.size();

@@ -1,7 +1,7 @@
 // `tinygptv bench`: how fast the real code path runs on this machine, beside what the
 // machine allows, in one run (docs/performance.md):
 //
-//   tinygptv bench [--model M | --random full|tiny] [--dtype f32|f16|bf16|q8_0|...]
+//   tinygptv bench [--model M | --random full|tiny] [--dtype f32|f16|bf16|q8_0|q4_0|q4_k|...]
 //                  [--threads N] [--image-size 224|448] [--reps R] [--save OUT.safetensors]
 //                  [--steps encode,prefill,decode]
 //
@@ -43,6 +43,7 @@
 #include "tinygptv/kernels.h"
 #include "tinygptv/machine_limits.h"
 #include "tinygptv/model_cost.h"
+#include "tinygptv/quantize.h"
 #include "tinygptv/random_model.h"
 #include "tinygptv/session.h"
 #include "tinygptv/thread_pool.h"
@@ -75,11 +76,8 @@ Timing time_it(int reps, F run) {
 }
 
 DType parse_dtype(const std::string& s) {
-  std::string upper;
-  for (char c : s) upper += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
   DType t;
-  if (!dtype_from_name(upper, &t)) fail("--dtype: unknown dtype '" + s + "' (f32, f16, bf16, q8_0, ...)");
-  storage_dtype({"x.weight", t, {32, 256}}, t);  // refuses the activation-only formats
+  if (!recipe_dtype_from_name(s, &t)) fail("--dtype must be one of " + std::string(recipe_dtype_names()) + ", not '" + s + "'");
   return t;
 }
 

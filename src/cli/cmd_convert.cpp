@@ -1,11 +1,11 @@
 // `tinygptv convert`: the published checkpoints -> one model file (interface.md).
 //
 //   tinygptv convert --phi2 DIR --vit eva_vit_g.pth --qformer blip2_pretrained_flant5xxl.pth
-//                    [--tinygptv TinyGPT-V_for_StageK.pth] [--image-size N] [--dtype f32|f16|bf16|q8_0]
+//                    [--tinygptv TinyGPT-V_for_StageK.pth] [--image-size N] [--dtype f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|q4_k|q6_k]
 //                    [--vit-layers N] [--vit-heads N] [--qformer-heads N] [--llm-heads N]
 //                    [--lora-alpha A] [--lora-r R] [--quiet] --out model.safetensors
 // The work is in src/checkpoint/convert.cpp; this file parses options and prints
-// the summary.
+// the summary. --dtype follows the recipe `tinygptv quantize` uses (quantize.h).
 #include <cstdio>
 
 #include "cli/args.h"
@@ -13,6 +13,7 @@
 #include "cli/progress.h"
 #include "tinygptv/convert.h"
 #include "tinygptv/error.h"
+#include "tinygptv/quantize.h"
 
 namespace tgv::cli {
 
@@ -29,11 +30,7 @@ int cmd_convert(int argc, char** argv) {
   o.stage = args.get_or("--tinygptv", "");
   o.out = args.required("--out");
   const std::string dtype = args.get_or("--dtype", "f32");
-  if (dtype == "f32") o.dtype = DType::F32;
-  else if (dtype == "f16") o.dtype = DType::F16;
-  else if (dtype == "bf16") o.dtype = DType::BF16;
-  else if (dtype == "q8_0") o.dtype = DType::Q8_0;
-  else fail("--dtype must be f32, f16, bf16 or q8_0, not '" + dtype + "'");
+  if (!recipe_dtype_from_name(dtype, &o.dtype)) fail("--dtype must be one of " + std::string(recipe_dtype_names()) + ", not '" + dtype + "'");
   auto positive = [&](const char* name, long fallback) {
     const long v = args.integer_or(name, fallback);
     if (args.has(name) && (v < (std::string(name) == "--vit-layers" ? 0 : 1) || v > 1000000)) fail(std::string(name) + " is out of range");

@@ -82,6 +82,8 @@ void matmul(float* y, const float* x, const Tensor& W, const float* bias, int T)
   TGV_ASSERT(W.shape.size() == 2, "matmul wants a 2-D weight, got " + W.name + " " + shape_str(W.shape));
   const int N = static_cast<int>(W.shape[0]), K = static_cast<int>(W.shape[1]);
   const KernelSet& ks = kernels();
+  if (W.dtype != DType::F32 && W.dtype != DType::F16 && W.dtype != DType::BF16 && W.dtype != DType::Q8_0)
+    fail("tensor '" + W.name + "' is " + dtype_name(W.dtype) + ", which matmul does not support yet");
   if (W.dtype == DType::Q8_0 && K % kQ8Block != 0)
     fail("tensor '" + W.name + "' " + shape_str(W.shape) + " is Q8_0 but its rows are not whole blocks of 32");
   // Threads split the output rows of W: each streams its own part of W once. At least
@@ -96,6 +98,7 @@ void matmul(float* y, const float* x, const Tensor& W, const float* bias, int T)
       case DType::F16: ks.matmul_f16(y, N, x, static_cast<const uint16_t*>(W.data), T, K, a, b); break;
       case DType::BF16: ks.matmul_bf16(y, N, x, static_cast<const uint16_t*>(W.data), T, K, a, b); break;
       case DType::Q8_0: ks.matmul_q8_0(y, N, x, static_cast<const BlockQ8_0*>(W.data), T, K, a, b); break;
+      default: break;  // rejected above
     }
     if (bias)
       for (int t = 0; t < T; t++)

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "tinygptv/error.h"
+#include "tinygptv/quant.h"
 
 namespace tgv {
 
@@ -118,8 +119,28 @@ ModelFile::ModelFile(std::unique_ptr<SafetensorsFile> file) : file_(std::move(fi
   }
 }
 
+const Tensor& ModelFile::matrix(const std::string& name, const std::vector<int64_t>& shape) const {
+  const Tensor& t = file_->get(name, shape);
+  const QuantFormat* q = quant_format(t.dtype);
+  if (q && !q->vec_dot)
+    fail(file_->path() + ": tensor '" + name + "' is " + dtype_name(t.dtype) + ", an activation format, not a weight format");
+  if (q && t.cols() % q->block_size != 0)
+    fail(file_->path() + ": tensor '" + name + "' " + shape_str(t.shape) + " is " + dtype_name(t.dtype) + " but its rows of " +
+         std::to_string(t.cols()) + " are not whole blocks of " + std::to_string(q->block_size));
+  return t;
+}
+
+const Tensor& ModelFile::unquantized(const std::string& name) const {
+  const Tensor& t = file_->get(name);
+  if (quant_format(t.dtype))
+    fail(file_->path() + ": tensor '" + name + "' is " + dtype_name(t.dtype) + "; vectors and tables must be F32, F16 or BF16 " +
+         "(only weight matrices are quantized)");
+  return t;
+}
+
 std::vector<float> ModelFile::floats(const std::string& name, const std::vector<int64_t>& shape) const {
-  return tensor_f32(file_->get(name, shape));
+  file_->get(name, shape);  // the shape check first
+  return tensor_f32(unquantized(name));
 }
 
 }  // namespace tgv

@@ -10,6 +10,8 @@
 
 #include "tinygptv/error.h"
 #include "tinygptv/qformer.h"
+#include "tinygptv/quant.h"
+#include "tinygptv/quantize.h"
 #include "tinygptv/thread_pool.h"
 
 namespace tgv {
@@ -122,34 +124,20 @@ int64_t row_length(const std::vector<int64_t>& shape) {  // everything after dim
   return shape.empty() ? 1 : n;
 }
 
-// Weights per block of a storage dtype: 1 for the float formats.
-int block_size(DType t) {
-  switch (t) {
-    case DType::F32: case DType::F16: case DType::BF16: return 1;
-    case DType::Q8_0: return kQ8Block;
-  }
-  fail(std::string("dtype ") + dtype_name(t) + " is not a storage format");
-}
-
-// x[n] -> n values of dtype t at out (n a whole number of blocks).
+// x[n] -> n values of dtype t at out (n a whole number of blocks): float formats
+// converted, block formats through the format's own quantizer (quant.h).
 void encode_row(uint8_t* out, const float* x, size_t n, DType t) {
-  switch (t) {
-    case DType::F32: std::memcpy(out, x, n * sizeof(float)); return;
-    case DType::F16:
-      for (size_t i = 0; i < n; i++) {
-        const uint16_t h = f32_to_f16(x[i]);
-        std::memcpy(out + 2 * i, &h, 2);
-      }
-      return;
-    case DType::BF16:
-      for (size_t i = 0; i < n; i++) {
-        const uint16_t h = f32_to_bf16(x[i]);
-        std::memcpy(out + 2 * i, &h, 2);
-      }
-      return;
-    case DType::Q8_0: quantize_row_q8_0(reinterpret_cast<BlockQ8_0*>(out), x, n); return;
+  if (t == DType::F32) return void(std::memcpy(out, x, n * sizeof(float)));
+  if (t == DType::F16 || t == DType::BF16) {
+    for (size_t i = 0; i < n; i++) {
+      const uint16_t h = t == DType::F16 ? f32_to_f16(x[i]) : f32_to_bf16(x[i]);
+      std::memcpy(out + 2 * i, &h, 2);
+    }
+    return;
   }
-  fail(std::string("dtype ") + dtype_name(t) + " is not a storage format");
+  const QuantFormat* q = quant_format(t);
+  TGV_ASSERT(q != nullptr, std::string("no quantizer for ") + dtype_name(t));
+  q->quantize_row(out, x, n);
 }
 
 // splitmix64's finaliser: a well-mixed 64-bit hash of a counter.
@@ -213,17 +201,9 @@ void fill_row(uint8_t* out, const TensorEntry& e, size_t r, size_t cols, bool on
 
 }  // namespace
 
-DType storage_dtype(const TensorEntry& e, DType wanted) {
-  const int block = block_size(wanted);  // refuses what is not a storage format
-  if (e.shape.size() < 2 || !ends_with(e.name, ".weight")) return DType::F32;
-  if (block == 1) return wanted;
-  if (e.name == "llama_model.model.embed_tokens.weight" || e.name == "llama_model.lm_head.weight") return DType::Q8_0;
-  return row_length(e.shape) % block == 0 ? wanted : DType::F16;
-}
-
 ModelFile random_model_file(const ModelConfig& config, DType wanted, uint64_t seed) {
   std::vector<TensorEntry> entries = model_tensors(config);
-  for (TensorEntry& e : entries) e.dtype = storage_dtype(e, wanted);
+  for (TensorEntry& e : entries) e.dtype = recipe_dtype(e.name, e.shape, wanted, /*pure*/ false).dtype;
   const SafetensorsLayout layout =
       safetensors_layout(entries, {{"config", config.to_json().dump()}, {"random_weights", "true"}});
   const std::string name = std::string("random model (") + dtype_name(wanted) + ", in memory)";

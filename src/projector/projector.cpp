@@ -13,9 +13,9 @@ namespace tgv {
 ProjectorWeights load_projector(const ModelFile& mf, const ModelConfig& cfg) {
   const int64_t H = cfg.qformer.hidden, mid = cfg.projector.mid, D = cfg.llm.hidden;
   ProjectorWeights w;
-  w.fc1_w = mf.tensor("llama_proj.weight", {mid, H});
+  w.fc1_w = mf.matrix("llama_proj.weight", {mid, H});
   w.fc1_b = mf.floats("llama_proj.bias", {mid});
-  w.fc2_w = mf.tensor("llama_proj2.weight", {D, mid});
+  w.fc2_w = mf.matrix("llama_proj2.weight", {D, mid});
   w.fc2_b = mf.floats("llama_proj2.bias", {D});
   return w;
 }

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "tinygptv/model_cost.h"
+#include "tinygptv/quantize.h"
 #include "tinygptv/random_model.h"
 #include "tinygptv/session.h"
 #include "tinygptv/thread_pool.h"
@@ -54,30 +55,32 @@ bool same_bytes(const ModelFile& a, const ModelFile& b) {
 
 }  // namespace
 
-TEST_CASE("random model: every tensor the loaders read, in the dtype the rule gives, values N(0, 0.02) or ones") {
+TEST_CASE("random model: every tensor the loaders read, in the dtype the recipe gives, values N(0, 0.02) or ones") {
   const ModelConfig c = tiny_model_config();
   const std::vector<TensorEntry> entries = model_tensors(c);
-  for (const DType dt : {DType::F32, DType::F16, DType::BF16, DType::Q8_0}) {
+  for (const DType dt : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q5_1, DType::Q4_K}) {
     CAPTURE(dtype_name(dt));
     ModelFile mf = random_model_file(c, dt);
     REQUIRE(mf.file().tensors().size() == entries.size());
     REQUIRE(mf.file().metadata().at("random_weights") == "true");
     for (const TensorEntry& e : entries) {
       const Tensor& t = mf.file().get(e.name, e.shape);
-      CHECK(t.dtype == storage_dtype(e, dt));
+      CHECK(t.dtype == recipe_dtype(e.name, e.shape, dt, false).dtype);
     }
-    // The rule: vectors and tables F32; quantized: embedding and lm_head Q8_0, the 588-wide patch embedding F16.
+    // The recipe: vectors and tables F32; matrices the dtype (Q4_K falls back to Q5_0 on
+    // rows of 128 / 512); the 588-wide patch embedding F32 for the block formats.
+    const bool block = dtype_block_size(dt) > 1;
     CHECK(mf.file().get("visual_encoder.pos_embed").dtype == DType::F32);
     CHECK(mf.file().get("llama_model.model.layers.0.mlp.fc1.bias").dtype == DType::F32);
-    CHECK(mf.file().get("llama_model.model.layers.0.mlp.fc1.weight").dtype == dt);
-    CHECK(mf.file().get("visual_encoder.patch_embed.proj.weight").dtype == (dt == DType::Q8_0 ? DType::F16 : dt));
+    CHECK(mf.file().get("llama_model.model.layers.0.mlp.fc1.weight").dtype == (dt == DType::Q4_K ? DType::Q5_0 : dt));
+    CHECK(mf.file().get("visual_encoder.patch_embed.proj.weight").dtype == (block ? DType::F32 : dt));
 
     const std::vector<float> w = tensor_f32(mf.file().get("llama_model.model.layers.1.mlp.fc2.weight"));  // 65536 values
     double sum = 0, sq = 0;
     for (float x : w) sum += x, sq += static_cast<double>(x) * x;
     const double mean = sum / w.size(), sd = std::sqrt(sq / w.size() - mean * mean);
     CHECK(std::fabs(mean) < 0.001);      // 0.02 / sqrt(65536) = 8e-5 expected
-    CHECK(std::fabs(sd - 0.02) < 0.001); // sampling error ~0.3 %; Q8_0 rounding adds ~0.1 %
+    CHECK(std::fabs(sd - 0.02) < 0.001 * (dtype_block_size(dt) > 1 && dt != DType::Q8_0 ? 3 : 1));  // sampling error ~0.3 %; 4-5 bit rounding adds a few %
     for (float x : tensor_f32(mf.file().get("llama_model.model.layers.0.post_layernorm.weight"))) REQUIRE(x == 1.0f);
 
     Model model(std::move(mf));  // the loaders accept it: every name and shape is right
@@ -162,6 +165,6 @@ TEST_CASE("bench --random tiny --reps 1 runs every step and prints every row") {
 
   CHECK(run("bench --random huge", &out, &err) != 0);
   CHECK(err.find("--random must be full or tiny") != std::string::npos);
-  CHECK(run("bench --random tiny --dtype q8_1x", &out, &err) != 0);
-  CHECK(err.find("unknown dtype") != std::string::npos);
+  CHECK(run("bench --random tiny --dtype q8_1", &out, &err) != 0);
+  CHECK(err.find("--dtype must be one of") != std::string::npos);
 }

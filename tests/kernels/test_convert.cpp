@@ -1,4 +1,4 @@
-// float16 / bfloat16 <-> float32 (src/core/tensor.cpp), the conversions every kernel
+// float16 / bfloat16 <-> float32 (src/quant/half.cpp), the conversions every kernel
 // relies on. Expected values: exact math (ldexp) for half -> float over all 65536
 // patterns, and NumPy / PyTorch rounding for float -> half / bfloat16
 // (tests/reference/make_kernels.py -> tests/data/kernels/convert.npy); Q8_0 blocks

@@ -82,6 +82,7 @@ void call_matmul(const tgv::KernelSet& ks, const Weights& w, float* y, int ldy, 
     case tgv::DType::F16: ks.matmul_f16(y, ldy, x, w.h.data(), T, K, n0, n1); break;
     case tgv::DType::BF16: ks.matmul_bf16(y, ldy, x, w.h.data(), T, K, n0, n1); break;
     case tgv::DType::Q8_0: ks.matmul_q8_0(y, ldy, x, w.q.data(), T, K, n0, n1); break;
+    default: FAIL("no matmul for dtype " << tgv::dtype_name(w.dtype) << " in this test"); break;
   }
 }
 

@@ -1,0 +1,43 @@
+// Helpers shared by the format files of src/quant/ (private to this area).
+//
+// src/quant/ is the leaf "number formats" area: it links nothing, so it cannot use
+// tgv::fail / TGV_ASSERT (src/core/, which itself calls into this area). The one
+// precondition of every row function -- n is a whole number of blocks -- is a
+// programmer error once sizes have passed dtype_bytes (the check for untrusted
+// sizes), so it gets the same treatment as TGV_ASSERT: always on, file:line, abort.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <source_location>
+
+namespace tgv::quant {
+
+inline void require_whole_blocks(size_t n, size_t block, const char* format,
+                                 std::source_location where = std::source_location::current()) {
+  if (n % block == 0) return;
+  std::fprintf(stderr, "tinygptv: internal error at %s:%u: %s rows are whole blocks of %zu weights, got n = %zu\n",
+               where.file_name(), static_cast<unsigned>(where.line()), format, block, n);
+  std::abort();
+}
+
+// ggml's nearest_int: round to nearest, ties to even (the 1.5 * 2^23 trick), valid
+// for |f| <= 2^22 -- every quantizer's argument is bounded far below that.
+inline int nearest_int(float f) {
+  const float magic = 12582912.0f;  // 1.5 * 2^23: adding it leaves round(f) in the low mantissa bits
+  float v = f + magic;
+  unsigned bits;
+  std::memcpy(&bits, &v, 4);
+  return static_cast<int>(bits & 0x007fffff) - 0x00400000;
+}
+
+// Code j (0..31) of a Q5_0 / Q5_1 block: its low nibble from qs (weights 0..15 in the
+// low nibbles, 16..31 in the high ones), its fifth bit from bit j of qh.
+inline int code5(const uint8_t* qs, uint32_t qh, int j) {
+  const int low = j < 16 ? qs[j] & 0x0f : qs[j - 16] >> 4;
+  return low | static_cast<int>((qh >> j) & 1) << 4;
+}
+
+}  // namespace tgv::quant
