@@ -19,7 +19,8 @@
 # (about 1 % of its FLOPs), PyTorch's only the ViT.
 #
 # Settings (environment): THREADS (2), REPS (3), FORMATS ("f16 q8_0 q4_0"),
-# SIZES ("224 448"), ENCODE_DTYPE (f16), PYTHON (/usr/bin/python3).
+# SIZES ("224 448"), ENCODE_DTYPE (f16), PYTHON (/usr/bin/python3), MODEL_SIZE (full;
+# `tiny` only checks this script).
 set -e
 anchor=${1:-$TGV_ANCHOR}
 build=${2:-build}
@@ -32,6 +33,7 @@ formats=${FORMATS:-f16 q8_0 q4_0}
 sizes=${SIZES:-224 448}
 encode_dtype=${ENCODE_DTYPE:-f16}
 python=${PYTHON:-/usr/bin/python3}
+model_size=${MODEL_SIZE:-full}
 bin="$anchor/llama.cpp/build/bin"
 tgv="$build/tinygptv"
 for tool in "$bin/llama-bench" "$bin/llama-quantize" "$tgv"; do
@@ -67,12 +69,12 @@ done
 # tinygptv, the same settings (a format it cannot build yet is reported, not fatal).
 for f in $formats; do
   echo "== tinygptv bench $f"
-  "$tgv" bench --random full --dtype "$f" --threads "$threads" --reps "$reps" --steps prefill,decode >"$out/tgv-$f.txt" 2>"$out/tgv-$f.err" ||
+  "$tgv" bench --random "$model_size" --dtype "$f" --threads "$threads" --reps "$reps" --steps prefill,decode >"$out/tgv-$f.txt" 2>"$out/tgv-$f.err" ||
     echo "   failed: $(tail -n 1 "$out/tgv-$f.err")"
 done
 for s in $sizes; do
   echo "== tinygptv bench encode $s"
-  "$tgv" bench --random full --dtype "$encode_dtype" --image-size "$s" --threads "$threads" --reps "$reps" --steps encode \
+  "$tgv" bench --random "$model_size" --dtype "$encode_dtype" --image-size "$s" --threads "$threads" --reps "$reps" --steps encode \
     >"$out/tgv-encode-$s.txt" 2>"$out/tgv-encode-$s.err" || echo "   failed: $(tail -n 1 "$out/tgv-encode-$s.err")"
 done
 
