@@ -6,7 +6,8 @@
 #   make asan-test    the same under AddressSanitizer + UBSan, plus a short fuzz run
 #   make fixtures     regenerate tests/data from the PyTorch/PIL/tokenizer references
 #                     (the only target that needs Python: Debian's /usr/bin/python3)
-#   make bench        speed figures (reported, never asserted)
+#   make bench        `tinygptv bench` on a full-size random model (docs/performance.md)
+#   make bench-parts  speed of the parts: kernels, JPEG/PNG decoding, tokenizer
 #   make scalar-test  the tests with only the portable scalar kernels compiled in
 
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
@@ -16,8 +17,9 @@ IMAGE   ?= weights/examples/chelsea.jpg
 QUESTION ?= What is in this image?
 ASK_FLAGS ?= --max-tokens 60
 PYTHON  ?= /usr/bin/python3
+BENCH_FLAGS ?= --random full --dtype f16
 
-.PHONY: all build run test asan-test scalar-test fixtures bench deps clean
+.PHONY: all build run test asan-test scalar-test fixtures bench bench-parts deps clean
 
 all: run
 
@@ -52,6 +54,9 @@ fixtures:
 	sh tests/reference/make_fixtures.sh $(PYTHON)
 
 bench: build
+	./$(BUILD)/tinygptv bench $(BENCH_FLAGS)
+
+bench-parts: build
 	sh tests/bench/run.sh $(BUILD)
 
 clean:

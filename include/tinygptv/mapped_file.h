@@ -1,6 +1,7 @@
 // A whole file, read-only, memory-mapped (POSIX mmap) so that model weights are
 // paged in on demand and shared between processes. Falls back to reading the file
-// into memory where mmap is unavailable.
+// into memory where mmap is unavailable. MappedFile::anonymous gives the same object
+// over zero-filled memory instead of a file (a model built in memory, random_model.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +20,12 @@ class MappedFile {
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
 
+  // `size` bytes of zero-filled, writable memory (an anonymous mapping, page-aligned,
+  // paged in on first touch), named `name` in messages. Throws "out of memory" if the
+  // system refuses. Fill it through writable() before handing it to a reader.
+  static MappedFile anonymous(size_t size, const std::string& name);
+  uint8_t* writable();  // anonymous mappings only (a tgv::Error otherwise)
+
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
@@ -28,6 +35,7 @@ class MappedFile {
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   bool mapped_ = false;
+  bool writable_ = false;
   std::vector<uint8_t> fallback_;
 };
 

@@ -62,6 +62,7 @@ struct ModelConfig {
 class ModelFile {
  public:
   explicit ModelFile(const std::string& path);  // safetensors + parsed, validated config
+  explicit ModelFile(std::unique_ptr<SafetensorsFile> file);  // the same over a file already open (or in memory)
 
   const ModelConfig& config() const { return config_; }
   const SafetensorsFile& file() const { return *file_; }

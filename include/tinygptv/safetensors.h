@@ -24,6 +24,9 @@ namespace tgv {
 class SafetensorsFile {
  public:
   explicit SafetensorsFile(const std::string& path);  // throws tgv::Error
+  // The same checks over bytes already in memory (e.g. MappedFile::anonymous filled
+  // with a safetensors image); messages name bytes.path().
+  explicit SafetensorsFile(MappedFile bytes);
 
   const std::string& path() const { return file_.path(); }
   const std::vector<Tensor>& tensors() const { return tensors_; }  // in header order
@@ -32,6 +35,7 @@ class SafetensorsFile {
   // Throws "tensor 'X' has wrong shape; expected [a, b], got [c, d]".
   const Tensor& get(const std::string& name, const std::vector<int64_t>& shape) const;
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  const MappedFile& bytes() const { return file_; }  // the whole file: header and data
 
  private:
   MappedFile file_;
@@ -43,12 +47,28 @@ class SafetensorsFile {
 
 // Writing, tensor by tensor (memory stays bounded): the header is written from
 // `entries`, then produce(i, bytes) is called for each entry in order and must fill
-// `bytes` with exactly numel * dtype_size bytes. Data is 64-byte aligned.
+// `bytes` with exactly dtype_bytes(dtype, numel) bytes. Data is 64-byte aligned.
 struct TensorEntry {
   std::string name;
   DType dtype;
   std::vector<int64_t> shape;
 };
+
+// Where everything goes in a file of these entries: the 8-byte length and the
+// header (padded with spaces so the data starts 64-byte aligned) come first, then
+// tensor i at header_bytes + offsets[i] (a multiple of 64), sizes[i] bytes long;
+// the file is header_bytes + data_bytes long. write_safetensors writes this layout.
+struct SafetensorsLayout {
+  std::string header;           // the JSON text, padded
+  size_t header_bytes = 0;      // 8 + header.size()
+  std::vector<size_t> offsets;  // relative to the start of the data
+  std::vector<size_t> sizes;
+  size_t data_bytes = 0;
+};
+SafetensorsLayout safetensors_layout(const std::vector<TensorEntry>& entries,
+                                     const std::vector<std::pair<std::string, std::string>>& metadata);
+// The 8-byte little-endian length and the header of `layout` into out[0, header_bytes).
+void write_safetensors_header(uint8_t* out, const SafetensorsLayout& layout);
 void write_safetensors(const std::string& path, const std::vector<TensorEntry>& entries,
                        const std::vector<std::pair<std::string, std::string>>& metadata,
                        const std::function<void(size_t index, std::vector<uint8_t>& bytes)>& produce);

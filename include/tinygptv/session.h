@@ -31,6 +31,7 @@ namespace tgv {
 // Everything one model file holds, loaded (shape-checked, mmapped).
 struct Model {
   explicit Model(const std::string& path);
+  explicit Model(ModelFile model_file);  // e.g. a model built in memory (random_model.h)
   const ModelConfig& config() const { return file.config(); }
   // True when the file says its weights are random (the committed test models).
   bool random_weights() const;
@@ -64,6 +65,17 @@ class ChatSession {
   std::string ask(const std::string& question, const AskOptions& options, Rng& rng,
                   const std::function<void(std::string_view)>& on_text = {});
 
+  // What the last ask() did, for --timings: the prompt rows run (after the cached
+  // prefix) and the time to the first answer token (the prefill and one sample), then
+  // the answer tokens and the time of the rest (one decode step and sample each).
+  struct TurnStats {
+    int prompt_tokens = 0;
+    double prompt_seconds = 0;
+    int answer_tokens = 0;
+    double answer_seconds = 0;
+  };
+  const TurnStats& last_turn() const { return last_turn_; }
+
   const Conversation& conversation() const { return conversation_; }
   void forget_cache() { state_.reset(); cached_keys_.clear(); }  // the next turn recomputes everything
   int cached_positions() const { return state_.pos; }  // for the tests and statistics
@@ -75,6 +87,7 @@ class ChatSession {
   std::vector<float> image_;      // [Q, D]
   Phi2State state_;
   std::vector<long> cached_keys_; // what each cached position holds: a token id, or -1-q for image row q
+  TurnStats last_turn_;
 };
 
 }  // namespace tgv

@@ -27,6 +27,7 @@ const Command kCommands[] = {
     {"image", cmd_image, "image decode|preprocess IN ...                   PIL-exact decoding and preprocessing"},
     {"convert", cmd_convert, "convert --phi2 DIR --vit F --qformer F ... --out M   published checkpoints -> model"},
     {"info", cmd_info, "info --model M                                   tensors and config of a model file"},
+    {"bench", cmd_bench, "bench --model M | --random full|tiny [options]   speed of each step beside the machine's limits"},
     {"quantize", cmd_quantize, "quantize IN OUT --dtype q4_0|q4_k|q8_0|... [--pure]   a model file in another dtype"},
     {"quant-report", cmd_quant_report, "quant-report --base B --model Q --image IMG ...   what quantization costs (errors, KL)"},
 };

@@ -8,7 +8,10 @@
 // image size), --task vqa|caption|refer|grounding|detection|identify (stage 4 tags),
 // --temp T (0 = greedy; default 1.0), --top-p P (0.9), --top-k K (50, HF's default; 0 = off),
 // --repetition-penalty R (1.05), --max-tokens N (300), --seed S (0), --threads N,
-// --boxes OUT.png (draw the answer's grounded boxes on the image).
+// --boxes OUT.png (draw the answer's grounded boxes on the image), --timings (at the end,
+// on stderr: load and image-encode times, prompt and answer tokens with their rates;
+// for chat, summed over the turns).
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -31,6 +34,7 @@ namespace {
 
 const std::set<std::string> kOptions = {"--model", "--image", "--tokenizer", "--template", "--task", "--temp", "--top-p",
                                         "--top-k", "--repetition-penalty", "--max-tokens", "--seed", "--threads", "--boxes"};
+const std::set<std::string> kSwitches = {"--timings"};
 
 AskOptions ask_options(const Args& args) {
   AskOptions o;
@@ -54,6 +58,25 @@ struct Setup {
   Tokenizer tokenizer;
   std::unique_ptr<ChatSession> session;
   std::string task;
+  double load_seconds = 0, encode_seconds = 0;
+};
+
+// --timings: what the run took, summed over the turns.
+struct Timings {
+  ChatSession::TurnStats total;
+  void add(const ChatSession::TurnStats& t) {
+    total.prompt_tokens += t.prompt_tokens, total.prompt_seconds += t.prompt_seconds;
+    total.answer_tokens += t.answer_tokens, total.answer_seconds += t.answer_seconds;
+  }
+  // The answer rate counts the decode steps: every answer token after a turn's first.
+  void print(const Setup& s, int turns) const {
+    const int steps = total.answer_tokens - turns;
+    std::fprintf(stderr, "timings: load %.2f s, image encode %.2f s\n", s.load_seconds, s.encode_seconds);
+    std::fprintf(stderr, "timings: prompt %d tokens in %.2f s (%.1f tokens/s)\n", total.prompt_tokens, total.prompt_seconds,
+                 total.prompt_seconds > 0 ? total.prompt_tokens / total.prompt_seconds : 0.0);
+    std::fprintf(stderr, "timings: answer %d tokens in %.2f s (%.2f tokens/s)\n", total.answer_tokens, total.answer_seconds,
+                 steps > 0 && total.answer_seconds > 0 ? steps / total.answer_seconds : 0.0);
+  }
 };
 
 Setup setup(const Args& args) {
@@ -62,8 +85,11 @@ Setup setup(const Args& args) {
   task_prefix(args.get_or("--task", ""));  // refuse an unknown task before the slow steps
   Progress progress;
   progress.start("loading model");
+  const auto t0 = std::chrono::steady_clock::now();
   Setup s{std::make_unique<Model>(model_path), Tokenizer::load(args.get_or("--tokenizer", default_tokenizer_dir())), nullptr,
           args.get_or("--task", "")};
+  const auto t1 = std::chrono::steady_clock::now();
+  s.load_seconds = std::chrono::duration<double>(t1 - t0).count();
   progress.done();
   if (s.model->random_weights())
     std::fprintf(stderr, "note: %s has random weights (a test model): the pipeline runs end to end, but its answers are noise.\n",
@@ -74,7 +100,9 @@ Setup setup(const Args& args) {
   s.session = std::make_unique<ChatSession>(*s.model, s.tokenizer, t);
   const std::vector<float> pixels = load_pixels(image_path, c.vision.image_size);
   progress.start("encoding the image");
+  const auto t2 = std::chrono::steady_clock::now();
   s.session->set_image(pixels, progress.encoder_steps(c.vision.layers, c.qformer.layers));
+  s.encode_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count();
   progress.done();
   return s;
 }
@@ -98,7 +126,7 @@ void write_boxes(const std::string& image_path, const std::string& answer, const
 }  // namespace
 
 int cmd_ask(int argc, char** argv) {
-  Args args(argc, argv, kOptions, {});
+  Args args(argc, argv, kOptions, kSwitches);
   std::string question;
   for (const auto& p : args.positional()) question += (question.empty() ? "" : " ") + p;
   if (question.empty()) fail("ask: no question given (tinygptv ask --model M --image IMG \"What is in this image?\")");
@@ -107,18 +135,26 @@ int cmd_ask(int argc, char** argv) {
   Rng rng(options.sampler.seed);
   const std::string answer = s.session->ask(task_prefix(s.task) + question, options, rng, print_text);
   std::printf("\n");
+  if (args.has("--timings")) {
+    std::fflush(stdout);
+    Timings t;
+    t.add(s.session->last_turn());
+    t.print(s, 1);
+  }
   if (const auto boxes = args.get("--boxes")) write_boxes(args.required("--image"), answer, *boxes);
   return 0;
 }
 
 int cmd_chat(int argc, char** argv) {
-  Args args(argc, argv, kOptions, {});
+  Args args(argc, argv, kOptions, kSwitches);
   if (!args.positional().empty()) fail("chat: unexpected argument '" + args.positional()[0] + "' (questions come on stdin)");
   const AskOptions options = ask_options(args);
   Setup s = setup(args);
   Rng rng(options.sampler.seed);
   const bool tty = ::isatty(0) == 1;
   std::string line, last_answer;
+  Timings timings;
+  int turns = 0;
   for (;;) {
     if (tty) std::printf("you> "), std::fflush(stdout);
     if (!std::getline(std::cin, line)) break;
@@ -126,9 +162,12 @@ int cmd_chat(int argc, char** argv) {
     if (line == "/quit" || line == "/exit") break;
     if (tty) std::printf("tinygptv> ");
     last_answer = s.session->ask(task_prefix(s.task) + line, options, rng, print_text);
+    timings.add(s.session->last_turn());
+    turns++;
     std::printf("\n");
     std::fflush(stdout);
   }
+  if (args.has("--timings")) timings.print(s, turns);
   if (const auto boxes = args.get("--boxes")) write_boxes(args.required("--image"), last_answer, *boxes);
   return 0;
 }

@@ -13,6 +13,7 @@ int cmd_detokenize(int argc, char** argv);  // ids -> text (cmd_tokenize.cpp)
 int cmd_image(int argc, char** argv);       // image decode / preprocess
 int cmd_convert(int argc, char** argv);     // published checkpoints -> model file
 int cmd_info(int argc, char** argv);        // what a model file holds
+int cmd_bench(int argc, char** argv);       // speed of the real code path beside the machine's limits
 int cmd_quantize(int argc, char** argv);    // a model file in another dtype recipe
 int cmd_quant_report(int argc, char** argv);  // what quantization costs (cmd_quant_report.cpp)
 

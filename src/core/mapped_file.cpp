@@ -39,6 +39,24 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
   }
 }
 
+MappedFile MappedFile::anonymous(size_t size, const std::string& name) {
+  MappedFile m;
+  m.path_ = name;
+  if (size == 0) return m;
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) fail(name + ": out of memory (" + std::to_string(size) + " bytes)");
+  m.data_ = static_cast<const uint8_t*>(p);
+  m.size_ = size;
+  m.mapped_ = true;
+  m.writable_ = true;
+  return m;
+}
+
+uint8_t* MappedFile::writable() {
+  if (!writable_) fail(path_ + ": a mapped file is read-only");
+  return const_cast<uint8_t*>(data_);
+}
+
 MappedFile::~MappedFile() {
   if (mapped_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
@@ -50,12 +68,14 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
     if (mapped_) ::munmap(const_cast<uint8_t*>(data_), size_);
     path_ = std::move(o.path_);
     mapped_ = o.mapped_;
+    writable_ = o.writable_;
     size_ = o.size_;
     fallback_ = std::move(o.fallback_);
     data_ = mapped_ ? o.data_ : fallback_.data();
     o.data_ = nullptr;
     o.size_ = 0;
     o.mapped_ = false;
+    o.writable_ = false;
   }
   return *this;
 }

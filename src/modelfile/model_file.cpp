@@ -106,7 +106,10 @@ Json ModelConfig::to_json() const {
   return Json::object({{"vision", v}, {"qformer", q}, {"projector", p}, {"llm", l}});
 }
 
-ModelFile::ModelFile(const std::string& path) : file_(std::make_unique<SafetensorsFile>(path)) {
+ModelFile::ModelFile(const std::string& path) : ModelFile(std::make_unique<SafetensorsFile>(path)) {}
+
+ModelFile::ModelFile(std::unique_ptr<SafetensorsFile> file) : file_(std::move(file)) {
+  const std::string& path = file_->path();
   auto it = file_->metadata().find("config");
   if (it == file_->metadata().end()) fail(path + ": no __metadata__ \"config\" (is this a tinygptv model file?)");
   try {

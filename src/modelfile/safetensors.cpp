@@ -16,8 +16,10 @@ constexpr uint64_t kMaxHeader = 100u << 20;  // the reference implementation's l
 
 }  // namespace
 
-SafetensorsFile::SafetensorsFile(const std::string& path) : file_(path) {
-  const std::string where = path + ": ";
+SafetensorsFile::SafetensorsFile(const std::string& path) : SafetensorsFile(MappedFile(path)) {}
+
+SafetensorsFile::SafetensorsFile(MappedFile bytes) : file_(std::move(bytes)) {
+  const std::string where = file_.path() + ": ";
   const uint8_t* p = file_.data();
   const size_t size = file_.size();
   if (size < 8) fail(where + "not a safetensors file (shorter than the 8-byte header length)");
@@ -120,17 +122,16 @@ const Tensor& SafetensorsFile::get(const std::string& name, const std::vector<in
   return t;
 }
 
-void write_safetensors(const std::string& path, const std::vector<TensorEntry>& entries,
-                       const std::vector<std::pair<std::string, std::string>>& metadata,
-                       const std::function<void(size_t, std::vector<uint8_t>&)>& produce) {
+SafetensorsLayout safetensors_layout(const std::vector<TensorEntry>& entries,
+                                     const std::vector<std::pair<std::string, std::string>>& metadata) {
   Json header = Json::object();
   if (!metadata.empty()) {
     Json meta = Json::object();
     for (const auto& [k, v] : metadata) meta.set(k, Json::string(v));
     header.set("__metadata__", meta);
   }
-  std::vector<size_t> sizes;
-  uint64_t offset = 0;
+  SafetensorsLayout layout;
+  size_t offset = 0;
   for (const auto& e : entries) {
     size_t count = 1;
     Json shape = Json::array();
@@ -139,34 +140,48 @@ void write_safetensors(const std::string& path, const std::vector<TensorEntry>& 
       shape.push_back(Json::integer(d));
     }
     const size_t n = dtype_bytes(e.dtype, count, "write_safetensors: " + e.name);
-    offset = (offset + 63) / 64 * 64;
+    offset = checked_add(offset, 63, "write_safetensors") / 64 * 64;
     Json info = Json::object();
     info.set("dtype", Json::string(dtype_name(e.dtype)));
     info.set("shape", shape);
     info.set("data_offsets", Json::array({Json::integer(static_cast<int64_t>(offset)), Json::integer(static_cast<int64_t>(offset + n))}));
     header.set(e.name, info);
-    sizes.push_back(n);
-    offset += n;
+    layout.offsets.push_back(offset);
+    layout.sizes.push_back(n);
+    offset = checked_add(offset, n, "write_safetensors");
   }
-  std::string h = header.dump();
-  h.append((64 - (8 + h.size()) % 64) % 64, ' ');  // data starts 64-byte aligned
+  layout.header = header.dump();
+  layout.header.append((64 - (8 + layout.header.size()) % 64) % 64, ' ');  // data starts 64-byte aligned
+  layout.header_bytes = 8 + layout.header.size();
+  layout.data_bytes = offset;
+  return layout;
+}
+
+void write_safetensors_header(uint8_t* out, const SafetensorsLayout& layout) {
+  for (int i = 0; i < 8; i++) out[i] = static_cast<uint8_t>(static_cast<uint64_t>(layout.header.size()) >> (8 * i));
+  std::memcpy(out + 8, layout.header.data(), layout.header.size());
+}
+
+void write_safetensors(const std::string& path, const std::vector<TensorEntry>& entries,
+                       const std::vector<std::pair<std::string, std::string>>& metadata,
+                       const std::function<void(size_t, std::vector<uint8_t>&)>& produce) {
+  const SafetensorsLayout layout = safetensors_layout(entries, metadata);
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
   if (!f) fail("cannot write " + path);
-  uint8_t len[8];
-  for (int i = 0; i < 8; i++) len[i] = static_cast<uint8_t>(static_cast<uint64_t>(h.size()) >> (8 * i));
-  bool ok = std::fwrite(len, 1, 8, f.get()) == 8 && std::fwrite(h.data(), 1, h.size(), f.get()) == h.size();
+  std::vector<uint8_t> head(layout.header_bytes);
+  write_safetensors_header(head.data(), layout);
+  bool ok = std::fwrite(head.data(), 1, head.size(), f.get()) == head.size();
   std::vector<uint8_t> bytes;
-  uint64_t pos = 0;
+  size_t pos = 0;
   static const uint8_t zeros[64] = {};
   for (size_t i = 0; i < entries.size() && ok; i++) {
-    const uint64_t pad = (64 - pos % 64) % 64;
+    const size_t pad = layout.offsets[i] - pos;
     ok = std::fwrite(zeros, 1, pad, f.get()) == pad;
-    pos += pad;
     bytes.clear();
     produce(i, bytes);
-    TGV_ASSERT(bytes.size() == sizes[i], "write_safetensors: wrong byte count for " + entries[i].name);
+    TGV_ASSERT(bytes.size() == layout.sizes[i], "write_safetensors: wrong byte count for " + entries[i].name);
     ok = ok && std::fwrite(bytes.data(), 1, bytes.size(), f.get()) == bytes.size();
-    pos += bytes.size();
+    pos = layout.offsets[i] + bytes.size();
   }
   if (!ok || std::fflush(f.get()) != 0) fail("write failed: " + path);
 }

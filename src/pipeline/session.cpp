@@ -2,13 +2,17 @@
 #include "tinygptv/session.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <utility>
 
 #include "tinygptv/error.h"
 
 namespace tgv {
 
-Model::Model(const std::string& path) : file(path), image(file), llm(load_phi2(file)) {}
+Model::Model(const std::string& path) : Model(ModelFile(path)) {}
+
+Model::Model(ModelFile model_file) : file(std::move(model_file)), image(file), llm(load_phi2(file)) {}
 
 bool Model::random_weights() const {
   auto it = file.file().metadata().find("random_weights");
@@ -93,8 +97,12 @@ std::string ChatSession::ask(const std::string& question, const AskOptions& opti
   gen.max_new_tokens = options.max_new_tokens;
   gen.min_new_tokens = 1;  // upstream generate(min_length=1): the answer is never empty
   gen.eos_id = tokenizer_.eos_id() >= 0 ? tokenizer_.eos_id() : gen.eos_id;
+  const auto t_start = std::chrono::steady_clock::now();
+  auto t_first = t_start;  // when the first answer token was sampled
+  bool any = false;
   const std::vector<int> generated = phi2_generate(
       state_, model_.llm, c, embeds.data() + keep * D, T, options.sampler, rng, gen, [&](int id) {
+        if (!any) t_first = std::chrono::steady_clock::now(), any = true;
         // Phi-2's lm_head has 51200 rows but the tokenizer 50295 ids; the rows past it
         // were never trained, so a real model does not pick them. A random test model
         // can: such an id has no text and is skipped.
@@ -111,6 +119,10 @@ std::string ChatSession::ask(const std::string& question, const AskOptions& opti
         shown = std::max(shown, upto);
         return stop == std::string::npos;
       });
+  const auto t_end = std::chrono::steady_clock::now();
+  if (!any) t_first = t_end;  // no token came (end of text at once)
+  last_turn_ = {T, std::chrono::duration<double>(t_first - t_start).count(), static_cast<int>(generated.size()),
+                std::chrono::duration<double>(t_end - t_first).count()};
   raw += decoder.finish();
   if (on_text && started && raw.find(kStopString) == std::string::npos && raw.size() > shown) on_text(std::string_view(raw).substr(shown));
 

@@ -1,8 +1,10 @@
 #!/bin/sh
-# `make bench`: builds and runs every benchmark, printing speed figures (never asserted).
+# `make bench-parts`: the speed of the parts (kernels, image decoding, tokenizer),
+# printed, never asserted. (The whole model: `make bench`, i.e. `tinygptv bench`.)
 #   sh tests/bench/run.sh BUILD_DIR
 # Runs each tests/bench/bench_<name>.cpp target (built in BUILD_DIR), then every other
-# tests/bench/*.sh script with the build directory as $1.
+# tests/bench/*.sh script with the build directory as $1, except anchors.sh (which
+# needs llama.cpp and a quiet machine: docs/performance.md).
 set -e
 build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +25,7 @@ for f in "$here"/bench_*.cpp; do
 done
 for f in "$here"/*.sh; do
   [ -f "$f" ] || continue
-  [ "$(basename "$f")" = run.sh ] && continue
+  case "$(basename "$f")" in run.sh|anchors.sh) continue ;; esac
   echo "== $(basename "$f")"
   sh "$f" "$build" || status=1
 done
