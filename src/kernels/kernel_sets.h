@@ -12,6 +12,11 @@ namespace tgv {
 
 #ifdef TGV_HAVE_AVX2
 extern const KernelSet kernel_set_avx2;  // kernels_avx2.cpp: needs AVX2 + FMA + F16C
+// gemm_avx2.cpp: the packed, cache-blocked matmul for T > 1 (the KernelSet matmul
+// contract), called by kernel_set_avx2's matmul kernels; same CPU requirement.
+void gemm_f32_avx2(float* y, int ldy, const float* x, const float* w, int T, int K, int n0, int n1);
+void gemm_f16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
+void gemm_bf16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
 #endif
 #ifdef TGV_HAVE_NEON
 extern const KernelSet kernel_set_neon;  // kernels_neon.cpp: AArch64 (NEON is mandatory there)

@@ -149,13 +149,20 @@ void matmul_tiled(float* y, int ldy, const float* x, const typename L::T* w, int
   }
 }
 
+// From kGemmRows input rows on, the packed GEMM (gemm_avx2.cpp) is faster: it converts
+// and transposes each weight once, then reuses it from cache for every input row.
+constexpr int kGemmRows = 4;
+
 void matmul_f32_avx2(float* y, int ldy, const float* x, const float* w, int T, int K, int n0, int n1) {
+  if (T >= kGemmRows) return gemm_f32_avx2(y, ldy, x, w, T, K, n0, n1);
   matmul_tiled<LoadF32>(y, ldy, x, w, T, K, n0, n1);
 }
 void matmul_f16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1) {
+  if (T >= kGemmRows) return gemm_f16_avx2(y, ldy, x, w, T, K, n0, n1);
   matmul_tiled<LoadF16>(y, ldy, x, w, T, K, n0, n1);
 }
 void matmul_bf16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1) {
+  if (T >= kGemmRows) return gemm_bf16_avx2(y, ldy, x, w, T, K, n0, n1);
   matmul_tiled<LoadBF16>(y, ldy, x, w, T, K, n0, n1);
 }
 void matmul_q8_0_avx2(float* y, int ldy, const float* x, const BlockQ8_0* w, int T, int K, int n0, int n1) {
