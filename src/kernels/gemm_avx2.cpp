@@ -10,13 +10,19 @@
 // Shape of the computation (the BLIS / GotoBLAS scheme, with x in the role of A and
 // W^T in the role of B):
 //
-//   for k-block  kb of KC = 256 values of k            (one pass per block, y accumulates)
-//     pack W[n0:n1, kb] -> Wp: float, transposed, in panels of NR = 16 columns
-//                           Wp[panel][k][j] = W[n0 + 16*panel + j, k]   (zero past n1)
-//     for t-block tb of MC = 96 rows of x
-//       for each panel p                                (its KC x 16 floats = 16 KB: L1)
-//         for each group of MR = 6 rows t in tb          (x[t, kb] rows: L2)
-//           micro-kernel: y[t:t+6, p:p+16] (+)= x[t:t+6, kb] @ Wp[p][kb]
+//   for n-block nb of NC = 256 rows of W               (of the caller's rows n0..n1)
+//     for k-block kb of KC = 384 values of k           (one pass per block, y accumulates)
+//       pack W[nb, kb] -> Wp: float, transposed, in panels of NR = 16 columns
+//                         Wp[panel][k][j] = W[nb + 16*panel + j, k]   (zero past the end)
+//       for t-block tb of MC = 96 rows of x             (x[tb, kb]: 144 KB, L2)
+//         for each panel p                              (its KC x 16 floats = 24 KB: L1)
+//           for each group of MR = 6 rows t in tb
+//             micro-kernel: y[t:t+6, p:p+16] (+)= x[t:t+6, kb] @ Wp[p][kb]
+//
+// The sizes were chosen by measurement (tests/bench/bench_gemm.cpp, one thread, thread
+// CPU time) on a Zen 5 core (48 KB L1d, 1 MB L2): KC 256..512, MC 48..192 and NC 256..512
+// are all within ~5 % of each other; packing x as well (into MR-interleaved panels or
+// padded rows) did not help, and unrolling the k loop by 4 gained a few per cent.
 //
 // The micro-kernel keeps a 6 x 16 block of y in 12 ymm accumulators; per k it loads
 // 16 weights (2 ymm) and broadcasts 6 values of x (1 ymm, reused): 15 of the 16 ymm
@@ -45,9 +51,9 @@ namespace {
 
 constexpr int MR = 6;     // input rows per micro-kernel
 constexpr int NR = 16;    // weight rows (output columns) per micro-kernel: 2 ymm
-constexpr int KC = 256;   // k values per block: a packed panel is KC * NR floats = 16 KB
-constexpr int MC = 96;    // input rows per block: MC * KC floats = 96 KB of x, in L2
-constexpr int NC = 256;   // weight rows per block: the packed block is NC * KC floats = 256 KB, in L2
+constexpr int KC = 384;   // k values per block: a packed panel is KC * NR floats = 24 KB (half of a 48 KB L1)
+constexpr int MC = 96;    // input rows per block: MC * KC floats = 144 KB of x, in L2
+constexpr int NC = 256;   // weight rows per block: the packed block is NC * KC floats = 384 KB, in L2
 
 // ---- packing: W rows -> float panels of NR columns ------------------------------------
 // to_float8(r + k): 8 consecutive weights as floats (exact).
@@ -122,6 +128,7 @@ void micro(const float* a, size_t lda, const float* b, int kc, float* c, size_t 
   __m256 c0[M], c1[M];
 #pragma GCC unroll 6
   for (int i = 0; i < M; i++) c0[i] = c1[i] = _mm256_setzero_ps();
+  #pragma GCC unroll 4
   for (int k = 0; k < kc; k++) {
     const __m256 b0 = _mm256_loadu_ps(b + 16 * k), b1 = _mm256_loadu_ps(b + 16 * k + 8);
 #pragma GCC unroll 6

@@ -3,7 +3,11 @@
 // CMake found OpenBLAS (it is linked into this benchmark only, never into tinygptv).
 // Figures are printed, never asserted.
 //
-//   cmake --build B --target bench_gemm && B/bench_gemm [--threads N] [--quick] [--filter TEXT]
+//   cmake --build B --target bench_gemm && B/bench_gemm [--threads N] [--quick | --reps R] [--cpu-time] [--filter TEXT]
+//
+// On a busy machine, `--threads 1 --cpu-time` times the thread's own CPU time (both
+// libraries then run on the calling thread), which other processes disturb far less
+// than the wall clock: the way to compare kernels while others use the cores.
 //
 // GFLOP/s counts 2*T*N*K per product; each figure is the fastest of a few calls (the
 // least disturbed by other processes). "ratio" is ours / OpenBLAS on the same shape
@@ -14,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -40,16 +45,26 @@ const Shape kShapes[] = {
     {256, 2560, 2560, "phi2 p256 dense"}, {256, 10240, 2560, "phi2 p256 fc1"}, {256, 2560, 10240, "phi2 p256 fc2"},
 };
 
+bool g_cpu_time = false;  // --cpu-time: time the calling thread's CPU time, not the wall clock
+
+double now() {
+  if (g_cpu_time) {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 // Fastest of `reps` calls (after one warm-up), in seconds.
 template <class F>
 double best_time(F&& f, int reps) {
-  using clock = std::chrono::steady_clock;
   f();
   double best = 1e30;
   for (int r = 0; r < reps; r++) {
-    const auto t0 = clock::now();
+    const double t0 = now();
     f();
-    best = std::min(best, std::chrono::duration<double>(clock::now() - t0).count());
+    best = std::min(best, now() - t0);
   }
   return best;
 }
@@ -62,11 +77,17 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; i++) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--quick")) reps = 2;
+    else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--cpu-time")) g_cpu_time = true;
     else if (!std::strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
     else {
-      std::fprintf(stderr, "usage: bench_gemm [--threads N] [--quick] [--filter TEXT]\n");
+      std::fprintf(stderr, "usage: bench_gemm [--threads N] [--quick | --reps R] [--cpu-time] [--filter TEXT]\n");
       return 2;
     }
+  }
+  if (g_cpu_time && threads != 1) {
+    std::fprintf(stderr, "bench_gemm: --cpu-time measures one thread; use it with --threads 1\n");
+    return 2;
   }
   tgv::set_num_threads(threads);
 #ifdef TGV_BENCH_OPENBLAS
@@ -75,8 +96,8 @@ int main(int argc, char** argv) {
 #else
   const bool blas = false;
 #endif
-  std::printf("kernels %s, %d thread(s), best of %d calls; GFLOP/s (ratio to OpenBLAS sgemm)%s\n",
-              tgv::kernels().name, threads, reps, blas ? "" : " -- OpenBLAS not found by CMake, no ratios");
+  std::printf("kernels %s, %d thread(s), best of %d calls (%s); GFLOP/s (ratio to OpenBLAS sgemm)%s\n",
+              tgv::kernels().name, threads, reps, g_cpu_time ? "thread CPU time" : "wall clock", blas ? "" : " -- OpenBLAS not found by CMake, no ratios");
   std::printf("%-18s %5s %6s %6s | %8s | %16s %16s %16s\n", "shape", "T", "N", "K", "openblas", "ours f32", "ours f16", "ours bf16");
 
   std::mt19937 rng(7);
