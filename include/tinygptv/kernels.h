@@ -24,6 +24,10 @@ struct KernelSet {
   void (*matmul_q8_0)(float* y, int ldy, const float* x, const BlockQ8_0* w, int T, int K, int n0, int n1);
   float (*dot)(const float* a, const float* b, int n);       // sum a[i] * b[i]
   void (*axpy)(float* y, float a, const float* x, int n);    // y[i] += a * x[i]
+  // x[i] = exp(x[i] - shift) in place for i < n; returns sum_i of the new x[i]. For the
+  // softmax inside attention (shift = the running maximum, so every argument is <= 0).
+  // SIMD sets may use a polynomial exp within a few float32 ulps of std::exp.
+  float (*exp_sum)(float* x, float shift, int n);
 };
 
 const KernelSet& scalar_kernels();
