@@ -4,6 +4,7 @@
 // Figures are printed, never asserted.
 //
 //   cmake --build B --target bench_gemm && B/bench_gemm [--threads N] [--quick | --reps R] [--cpu-time] [--filter TEXT]
+//   B/bench_gemm --threads 2 --decode      T = 1 against the measured read bandwidth
 //
 // On a busy machine, `--threads 1 --cpu-time` times the thread's own CPU time (both
 // libraries then run on the calling thread), which other processes disturb far less
@@ -16,6 +17,7 @@
 // cblas_sgemm(RowMajor, NoTrans, Trans), exactly our layout.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -69,19 +71,83 @@ double best_time(F&& f, int reps) {
   return best;
 }
 
+// --decode: T = 1 (memory bound) against the read bandwidth, both with the pool's threads.
+// Bandwidth: the sum of a 1 GiB buffer (as 64-bit integers, so the compiler may use any
+// vector width) split over the threads. Decode: one Phi-2 layer's four matrices
+// (qkv, dense, fc1, fc2: 157 MB in F16, far more than the caches) one after the other,
+// as a token does; the figure is weight bytes read per second and its share of the bandwidth.
+void decode_roofline(int threads) {
+  const size_t words = (size_t{1} << 30) / sizeof(uint64_t);
+  std::vector<uint64_t> buf(words);
+  for (size_t i = 0; i < words; i++) buf[i] = i;
+  std::vector<uint64_t> part(64);
+  auto sum_all = [&] {
+    tgv::parallel_for(64, [&](size_t b, size_t e) {
+      for (size_t p = b; p < e; p++) {
+        uint64_t s = 0;
+        for (size_t i = words * p / 64; i < words * (p + 1) / 64; i++) s += buf[i];
+        part[p] = s;
+      }
+    });
+  };
+  const double bw = static_cast<double>(words * sizeof(uint64_t)) / best_time(sum_all, 5) / 1e9;
+  uint64_t check = 0;
+  for (uint64_t v : part) check += v;
+  std::printf("read bandwidth (sum of 1 GiB, %d thread(s)): %.1f GB/s (checksum %llu)\n", threads, bw,
+              static_cast<unsigned long long>(check % 1000));
+  buf = {};
+
+  const int K = 2560;
+  const int Ns[] = {7680, 2560, 10240};  // qkv, dense, fc1 (all K = 2560); fc2 is [2560, 10240]
+  for (tgv::DType dt : {tgv::DType::F16, tgv::DType::BF16, tgv::DType::F32}) {
+    std::vector<std::vector<uint16_t>> half;
+    std::vector<std::vector<float>> full;
+    std::vector<tgv::Tensor> Ws;
+    size_t bytes = 0;
+    auto add = [&](int N, int KK) {
+      tgv::Tensor W;
+      W.name = "w";
+      W.dtype = dt;
+      W.shape = {N, KK};
+      const size_t n = static_cast<size_t>(N) * KK;
+      if (dt == tgv::DType::F32) {
+        full.emplace_back(n, 0.01f);
+        W.data = full.back().data();
+      } else {
+        half.emplace_back(n, uint16_t{0x2000});
+        W.data = half.back().data();
+      }
+      bytes += n * tgv::dtype_size(dt);
+      Ws.push_back(W);
+    };
+    half.reserve(4);
+    full.reserve(4);
+    for (int N : Ns) add(N, K);
+    add(2560, 10240);
+    std::vector<float> x(10240, 0.5f), y(10240);
+    const double t = best_time([&] {
+      for (const tgv::Tensor& W : Ws) tgv::matmul(y.data(), x.data(), W, nullptr, 1);
+    }, 5);
+    std::printf("decode T = 1, %-4s one Phi-2 layer (%.0f MB): %.2f ms, %.1f GB/s = %.0f %% of the read bandwidth\n",
+                tgv::dtype_name(dt), bytes / 1e6, t * 1e3, bytes / t / 1e9, 100.0 * bytes / t / 1e9 / bw);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int threads = 1, reps = 5;
+  bool decode = false;
   std::string filter;
   for (int i = 1; i < argc; i++) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--quick")) reps = 2;
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--cpu-time")) g_cpu_time = true;
+    else if (!std::strcmp(argv[i], "--decode")) decode = true;
     else if (!std::strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
     else {
-      std::fprintf(stderr, "usage: bench_gemm [--threads N] [--quick | --reps R] [--cpu-time] [--filter TEXT]\n");
+      std::fprintf(stderr, "usage: bench_gemm [--threads N] [--quick | --reps R] [--cpu-time] [--filter TEXT] [--decode]\n");
       return 2;
     }
   }
@@ -96,6 +162,10 @@ int main(int argc, char** argv) {
 #else
   const bool blas = false;
 #endif
+  if (decode) {
+    decode_roofline(threads);
+    return 0;
+  }
   std::printf("kernels %s, %d thread(s), best of %d calls (%s); GFLOP/s (ratio to OpenBLAS sgemm)%s\n",
               tgv::kernels().name, threads, reps, g_cpu_time ? "thread CPU time" : "wall clock", blas ? "" : " -- OpenBLAS not found by CMake, no ratios");
   std::printf("%-18s %5s %6s %6s | %8s | %16s %16s %16s\n", "shape", "T", "N", "K", "openblas", "ours f32", "ours f16", "ours bf16");
