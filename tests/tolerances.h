@@ -77,6 +77,15 @@ inline constexpr Tolerance kTolerances[] = {
     {"quant-layer-q4_0", "", 0.2, "1.3e-1 (tiny qformer.layer.1)"},
 };
 
+// Kernel-level tolerances (not per fixture): |fast - scalar| <= tol * sum_k |x_k w_k| per output.
+// The packed GEMM (gemm_avx2.cpp) runs one FMA chain per output over each k-block of 384,
+// the scalar set 8 partial sums: float32 rounding only. Measured with `build/test_kernels
+// -s -tc="*GEMM*"` (x86-64 AVX2, odd T/N/K up to 257x257x1408, F32/F16/BF16): see the row.
+inline constexpr double kGemmVsScalar = 1e-6;  // measured 3.4e-7 (avx2 vs scalar)
+// The tiled online-softmax attention vs a float64 reference, relative L2 error, odd
+// sizes, head dims 16-88 (`build/test_layers -s -tc="tiled*"`, avx2 and scalar kernels).
+inline constexpr double kAttentionTiled = 1e-6;  // measured 4.1e-7 (Tq 1, Tk 301: averaging many keys makes the output small)
+
 // The tolerance for one activation: the last row whose fixture and prefix match.
 inline double tolerance_for(std::string_view fixture, std::string_view name) {
   double tol = kTolerances[0].rel;

@@ -34,6 +34,10 @@ struct KernelSet {
   void (*matmul_quant)(float* y, int ldy, const float* x, const void* xq, DType dt, const void* w, int T, int K, int n0,
                        int n1);
   bool quant_xq;
+  // x[i] = exp(x[i] - shift) in place for i < n; returns sum_i of the new x[i]. For the
+  // softmax inside attention (shift = the running maximum, so every argument is <= 0).
+  // SIMD sets may use a polynomial exp within a few float32 ulps of std::exp.
+  float (*exp_sum)(float* x, float shift, int n);
 };
 
 const KernelSet& scalar_kernels();

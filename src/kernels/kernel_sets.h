@@ -19,6 +19,11 @@ namespace tgv {
 extern const KernelSet kernel_set_avx2;  // kernels_avx2.cpp: needs AVX2 + FMA + F16C
 // quant_avx2.cpp: KernelSet::matmul_quant with integer dot products (quant_xq = true).
 void matmul_quant_avx2(float* y, int ldy, const float* x, const void* xq, DType dt, const void* w, int T, int K, int n0, int n1);
+// gemm_avx2.cpp: the packed, cache-blocked matmul for T > 1 (the KernelSet matmul
+// contract), called by kernel_set_avx2's matmul kernels; same CPU requirement.
+void gemm_f32_avx2(float* y, int ldy, const float* x, const float* w, int T, int K, int n0, int n1);
+void gemm_f16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
+void gemm_bf16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
 #endif
 #ifdef TGV_HAVE_NEON
 extern const KernelSet kernel_set_neon;  // kernels_neon.cpp: AArch64 (NEON is mandatory there)

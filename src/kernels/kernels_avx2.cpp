@@ -23,6 +23,7 @@
 // partial sums), so results agree to a relative error of ~1e-7 * sqrt(K), not bit for bit.
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -135,13 +136,20 @@ void matmul_tiled(float* y, int ldy, const float* x, const typename L::T* w, int
   }
 }
 
+// From kGemmRows input rows on, the packed GEMM (gemm_avx2.cpp) is faster: it converts
+// and transposes each weight once, then reuses it from cache for every input row.
+constexpr int kGemmRows = 4;
+
 void matmul_f32_avx2(float* y, int ldy, const float* x, const float* w, int T, int K, int n0, int n1) {
+  if (T >= kGemmRows) return gemm_f32_avx2(y, ldy, x, w, T, K, n0, n1);
   matmul_tiled<LoadF32>(y, ldy, x, w, T, K, n0, n1);
 }
 void matmul_f16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1) {
+  if (T >= kGemmRows) return gemm_f16_avx2(y, ldy, x, w, T, K, n0, n1);
   matmul_tiled<LoadF16>(y, ldy, x, w, T, K, n0, n1);
 }
 void matmul_bf16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1) {
+  if (T >= kGemmRows) return gemm_bf16_avx2(y, ldy, x, w, T, K, n0, n1);
   matmul_tiled<LoadBF16>(y, ldy, x, w, T, K, n0, n1);
 }
 // sum a[i] b[i]: two accumulators (16 per step) to overlap FMA latency, then 8, then scalar.
@@ -166,9 +174,51 @@ void axpy_avx2(float* y, float a, const float* x, int n) {
   for (; i < n; i++) y[i] += a * x[i];
 }
 
+// exp(v) for v <= 0 (8 lanes): v = n ln2 + r with |r| <= ln2/2 (ln2 in two parts, so
+// r is exact to ~1e-10), exp(r) by its Taylor polynomial to r^7 (error < 6e-9), times
+// 2^n put into the exponent bits. Below -87.3 (2^n would be subnormal) the result is 0.
+inline __m256 exp_nonpositive(__m256 v) {
+  const __m256 lo = _mm256_set1_ps(-87.3f);
+  const __m256 underflow = _mm256_cmp_ps(v, lo, _CMP_LT_OQ);
+  v = _mm256_max_ps(v, lo);
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(v, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), v);  // ln2 = 0.693145751953125 + 1.428606765330187e-06
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187e-06f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 5040);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_andnot_ps(underflow, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
+}
+
+float exp_sum_avx2(float* x, float shift, int n) {
+  const __m256 s = _mm256_set1_ps(shift);
+  __m256 acc = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 e = exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
+    _mm256_storeu_ps(x + i, e);
+    acc = _mm256_add_ps(acc, e);
+  }
+  if (i < n) {  // the last n % 8 values, through the same polynomial (padding: exp(-inf) = 0)
+    float tail[8];
+    for (int j = 0; j < 8; j++) tail[j] = i + j < n ? x[i + j] : -INFINITY;
+    const __m256 e = exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(tail), s));
+    _mm256_storeu_ps(tail, e);
+    acc = _mm256_add_ps(acc, e);
+    for (int j = 0; i + j < n; j++) x[i + j] = tail[j];
+  }
+  return hsum(acc);
+}
+
 }  // namespace
 
 extern const KernelSet kernel_set_avx2 = {"avx2",     matmul_f32_avx2, matmul_f16_avx2, matmul_bf16_avx2, dot_avx2,
-                                          axpy_avx2, matmul_quant_avx2, true};
+                                          axpy_avx2, matmul_quant_avx2, true, exp_sum_avx2};
 
 }  // namespace tgv

@@ -13,6 +13,7 @@
 // partial sums), not bit for bit; tests/kernels/test_kernels.cpp checks the bound.
 #include <arm_neon.h>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -134,9 +135,19 @@ void axpy_neon(float* y, float a, const float* x, int n) {
   for (; i < n; i++) y[i] += a * x[i];
 }
 
+// exp(x - shift), summed: std::exp for now (a NEON polynomial is future work).
+float exp_sum_neon(float* x, float shift, int n) {
+  float sum = 0;
+  for (int i = 0; i < n; i++) {
+    x[i] = std::exp(x[i] - shift);
+    sum += x[i];
+  }
+  return sum;
+}
+
 }  // namespace
 
 extern const KernelSet kernel_set_neon = {"neon",     matmul_f32_neon, matmul_f16_neon, matmul_bf16_neon, dot_neon,
-                                          axpy_neon, matmul_quant_neon, true};
+                                          axpy_neon, matmul_quant_neon, true, exp_sum_neon};
 
 }  // namespace tgv

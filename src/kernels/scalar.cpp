@@ -2,6 +2,7 @@
 // KernelSet is tested against, and the one a porter gets running first.
 // Dot products keep 8 partial sums (like an 8-lane vector unit) so that results
 // stay close to the SIMD kernels and rounding error grows slowly with K.
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
@@ -29,6 +30,15 @@ float dot_scalar(const float* a, const float* b, int n) {
 
 void axpy_scalar(float* y, float a, const float* x, int n) {
   for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+float exp_sum_scalar(float* x, float shift, int n) {
+  double sum = 0;
+  for (int i = 0; i < n; i++) {
+    x[i] = std::exp(x[i] - shift);
+    sum += x[i];
+  }
+  return static_cast<float>(sum);
 }
 
 void matmul_f32_scalar(float* y, int ldy, const float* x, const float* w, int T, int K, int n0, int n1) {
@@ -78,7 +88,7 @@ void matmul_quant_scalar(float* y, int ldy, const float* x, const void* /*xq*/, 
 
 const KernelSet& scalar_kernels() {
   static const KernelSet set = {"scalar",   matmul_f32_scalar, matmul_f16_scalar, matmul_bf16_scalar,
-                                dot_scalar, axpy_scalar,       matmul_quant_scalar, false};
+                                dot_scalar, axpy_scalar,       matmul_quant_scalar, false, exp_sum_scalar};
   return set;
 }
 

@@ -1,6 +1,29 @@
-// Multi-head scaled dot-product attention over a key/value block (or KV cache).
-// Scores and softmax in float32 (Phi-2's QK^T must be accumulated in fp32: it
-// overflows fp16). Parallel over (head, query) pairs.
+// Multi-head scaled dot-product attention over a key/value block (or KV cache), tiled
+// with an online softmax (the FlashAttention scheme): no [Tq, Tk] score matrix is ever
+// made, only one [BQ, BK] tile per thread.
+//
+// For one head and a block of up to BQ = 64 queries, keys are visited in blocks of
+// BK = 128. Each query row i keeps a running maximum m_i, a running sum l_i and an
+// unnormalised output o_i [head_dim]:
+//     s_j   = scale * q_i . k_j                       (tile S = Q_blk K_blk^T: a matmul kernel)
+//     m'    = max(m_i, max_j s_j)
+//     p_j   = exp(s_j - m'),  l_i = l_i exp(m_i - m') + sum_j p_j     (kernels' exp_sum)
+//     o_i   = o_i exp(m_i - m') + sum_j p_j v_j         (tile P V_blk: a matmul kernel)
+// and at the end out_i = o_i / l_i. Scores, softmax and sums are float32 (Phi-2's QK^T
+// must be accumulated in fp32: it overflows fp16). Causal: query t sees keys
+// j <= q_pos0 + t; key blocks wholly in the future are skipped, the rest masked.
+//
+// The tiles go through the active KernelSet's matmul_f32 (the packed GEMM for 4 or
+// more query rows), on Q, K and V^T copied into contiguous [rows, head_dim] /
+// [head_dim, keys] buffers (a copy of O(BK * head_dim) per tile of O(BQ * BK * head_dim)
+// work). A block of fewer than 4 queries (decode) reads K and V in place with dot/axpy
+// instead: a copy would cost as much as the work.
+//
+// Parallel over (head, query block) pairs; every pair is computed the same way
+// whatever the thread count, so results do not depend on it.
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <vector>
 
 #include "tinygptv/layers.h"
@@ -8,23 +31,113 @@
 
 namespace tgv {
 
+namespace {
+
+constexpr int BQ = 64;      // queries per block
+constexpr int BK = 128;     // keys per block
+constexpr int kCopyRows = 4;  // from this many queries in a block on, tiles go through copies + matmul
+
+// Scratch of one thread: the tiles of one (head, query block) pair.
+struct Tiles {
+  std::vector<float> q, k, vt, s, pv, o, m, l;  // [BQ,hd] [BK,hd] [hd,BK] [BQ,BK] [BQ,hd] [BQ,hd] [BQ] [BQ]
+  explicit Tiles(int hd)
+      : q(static_cast<size_t>(BQ) * hd), k(static_cast<size_t>(BK) * hd), vt(static_cast<size_t>(hd) * BK),
+        s(static_cast<size_t>(BQ) * BK), pv(static_cast<size_t>(BQ) * hd), o(static_cast<size_t>(BQ) * hd), m(BQ), l(BQ) {}
+};
+
+struct Problem {
+  const float *q, *k, *v;
+  int q_stride, kv_stride, Tk, head_dim;
+  float scale;
+  bool causal;
+  int q_pos0;
+};
+
+// Queries t0 .. t0+bq-1 of head h -> out.
+void attend_block(float* out, int out_stride, const Problem& P, int h, int t0, int bq, Tiles& w) {
+  const KernelSet& ks = kernels();
+  const int hd = P.head_dim;
+  const size_t col = static_cast<size_t>(h) * hd;
+  const bool copy = bq >= kCopyRows;
+  auto q_row = [&](int i) { return P.q + static_cast<size_t>(t0 + i) * P.q_stride + col; };
+  auto k_row = [&](int j) { return P.k + static_cast<size_t>(j) * P.kv_stride + col; };
+  auto v_row = [&](int j) { return P.v + static_cast<size_t>(j) * P.kv_stride + col; };
+  // keys visible to query i: [0, visible(i))
+  auto visible = [&](int i) { return P.causal ? std::min(P.Tk, P.q_pos0 + t0 + i + 1) : P.Tk; };
+
+  if (copy)
+    for (int i = 0; i < bq; i++) std::copy(q_row(i), q_row(i) + hd, w.q.data() + static_cast<size_t>(i) * hd);
+  std::fill(w.o.begin(), w.o.begin() + static_cast<size_t>(bq) * hd, 0.0f);
+  std::fill(w.m.begin(), w.m.end(), -std::numeric_limits<float>::infinity());
+  std::fill(w.l.begin(), w.l.end(), 0.0f);
+
+  const int keys = visible(bq - 1);  // the last query sees the most keys
+  for (int j0 = 0; j0 < keys; j0 += BK) {
+    const int bk = std::min(BK, keys - j0);
+    // S [bq, bk] = Q_blk K_blk^T
+    if (copy) {
+      for (int j = 0; j < bk; j++) std::copy(k_row(j0 + j), k_row(j0 + j) + hd, w.k.data() + static_cast<size_t>(j) * hd);
+      ks.matmul_f32(w.s.data(), bk, w.q.data(), w.k.data(), bq, hd, 0, bk);
+    } else {
+      for (int i = 0; i < bq; i++)
+        for (int j = 0; j < bk; j++) w.s[static_cast<size_t>(i) * bk + j] = ks.dot(q_row(i), k_row(j0 + j), hd);
+    }
+    // online softmax, row by row; p overwrites s (0 for masked keys)
+    for (int i = 0; i < bq; i++) {
+      float* s = w.s.data() + static_cast<size_t>(i) * bk;
+      const int n = std::clamp(visible(i) - j0, 0, bk);
+      float block_max = -std::numeric_limits<float>::infinity();
+      for (int j = 0; j < n; j++) {
+        s[j] *= P.scale;
+        block_max = std::max(block_max, s[j]);
+      }
+      std::fill(s + n, s + bk, 0.0f);
+      if (n == 0) continue;
+      const float m_new = std::max(w.m[i], block_max);
+      const float alpha = std::exp(w.m[i] - m_new);  // 0 on the first block (m = -inf)
+      w.l[i] = w.l[i] * alpha + ks.exp_sum(s, m_new, n);
+      w.m[i] = m_new;
+      if (alpha != 1.0f) {
+        float* o = w.o.data() + static_cast<size_t>(i) * hd;
+        for (int d = 0; d < hd; d++) o[d] *= alpha;
+      }
+    }
+    // O += P V_blk
+    if (copy) {
+      for (int j = 0; j < bk; j++) {
+        const float* vr = v_row(j0 + j);
+        for (int d = 0; d < hd; d++) w.vt[static_cast<size_t>(d) * bk + j] = vr[d];
+      }
+      ks.matmul_f32(w.pv.data(), hd, w.s.data(), w.vt.data(), bq, bk, 0, hd);
+      for (size_t e = 0; e < static_cast<size_t>(bq) * hd; e++) w.o[e] += w.pv[e];
+    } else {
+      for (int i = 0; i < bq; i++)
+        for (int j = 0; j < bk; j++) {
+          const float p = w.s[static_cast<size_t>(i) * bk + j];
+          if (p != 0.0f) ks.axpy(w.o.data() + static_cast<size_t>(i) * hd, p, v_row(j0 + j), hd);
+        }
+    }
+  }
+  for (int i = 0; i < bq; i++) {
+    float* dst = out + static_cast<size_t>(t0 + i) * out_stride + col;
+    const float* o = w.o.data() + static_cast<size_t>(i) * hd;
+    const float inv = w.l[i] > 0 ? 1.0f / w.l[i] : 0.0f;  // l = 0 only when no key is visible
+    for (int d = 0; d < hd; d++) dst[d] = o[d] * inv;
+  }
+}
+
+}  // namespace
+
 void attention(float* out, int out_stride, const float* q, int q_stride, const float* k, const float* v,
                int kv_stride, int Tq, int Tk, int heads, int head_dim, float scale, bool causal, int q_pos0) {
-  const KernelSet& ks = kernels();
-  parallel_for(static_cast<size_t>(heads) * Tq, [&](size_t begin, size_t end) {
-    std::vector<float> scores(static_cast<size_t>(Tk));
+  if (Tq <= 0 || heads <= 0) return;
+  const Problem P{q, k, v, q_stride, kv_stride, Tk, head_dim, scale, causal, q_pos0};
+  const int blocks = (Tq + BQ - 1) / BQ;  // query blocks per head
+  parallel_for(static_cast<size_t>(heads) * blocks, [&](size_t begin, size_t end) {
+    Tiles w(head_dim);
     for (size_t job = begin; job < end; job++) {
-      const int h = static_cast<int>(job / Tq), t = static_cast<int>(job % Tq);
-      const float* qh = q + static_cast<size_t>(t) * q_stride + static_cast<size_t>(h) * head_dim;
-      int n_keys = causal ? q_pos0 + t + 1 : Tk;  // keys 0..n_keys-1 are visible
-      if (n_keys > Tk) n_keys = Tk;
-      for (int j = 0; j < n_keys; j++)
-        scores[static_cast<size_t>(j)] = scale * ks.dot(qh, k + static_cast<size_t>(j) * kv_stride + static_cast<size_t>(h) * head_dim, head_dim);
-      softmax(scores.data(), n_keys);
-      float* o = out + static_cast<size_t>(t) * out_stride + static_cast<size_t>(h) * head_dim;
-      for (int d = 0; d < head_dim; d++) o[d] = 0;
-      for (int j = 0; j < n_keys; j++)
-        ks.axpy(o, scores[static_cast<size_t>(j)], v + static_cast<size_t>(j) * kv_stride + static_cast<size_t>(h) * head_dim, head_dim);
+      const int h = static_cast<int>(job / blocks), t0 = static_cast<int>(job % blocks) * BQ;
+      attend_block(out, out_stride, P, h, t0, std::min(BQ, Tq - t0), w);
     }
   });
 }
