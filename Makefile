@@ -8,6 +8,10 @@
 #                     (the only target that needs Python: Debian's /usr/bin/python3)
 #   make bench        speed figures (reported, never asserted)
 #   make scalar-test  the tests with only the portable scalar kernels compiled in
+#   make cross-test ARCH=aarch64|s390x|armhf|wasm32
+#                     cross-build and run every test under qemu / node (installs the
+#                     Debian toolchain and emulator if missing; docs/porting.md)
+#   make cross-test-all  the four of them
 
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD   ?= build
@@ -17,7 +21,7 @@ QUESTION ?= What is in this image?
 ASK_FLAGS ?= --max-tokens 60
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: all build run test asan-test scalar-test fixtures bench deps clean
+.PHONY: all build run test asan-test scalar-test cross-test cross-test-all fixtures bench deps clean
 
 all: run
 
@@ -48,6 +52,13 @@ scalar-test: deps
 	cmake --build build-scalar -j $(JOBS)
 	cd build-scalar && ctest --output-on-failure -j $(JOBS)
 
+ARCH ?= aarch64
+cross-test:
+	JOBS=$(JOBS) sh tests/cross/cross-test.sh $(ARCH)
+
+cross-test-all:
+	for a in aarch64 s390x armhf wasm32; do JOBS=$(JOBS) sh tests/cross/cross-test.sh $$a || exit 1; done
+
 fixtures:
 	sh tests/reference/make_fixtures.sh $(PYTHON)
 
@@ -55,4 +66,4 @@ bench: build
 	sh tests/bench/run.sh $(BUILD)
 
 clean:
-	rm -rf build build-asan build-scalar
+	rm -rf build build-asan build-scalar build-cross-*

@@ -27,6 +27,7 @@ const Command kCommands[] = {
     {"image", cmd_image, "image decode|preprocess IN ...                   PIL-exact decoding and preprocessing"},
     {"convert", cmd_convert, "convert --phi2 DIR --vit F --qformer F ... --out M   published checkpoints -> model"},
     {"info", cmd_info, "info --model M                                   tensors and config of a model file"},
+    {"compare", cmd_compare, "compare REF_DIR OTHER_DIR [--rtol R] [--names GLOB]   two dumps, first layer that differs"},
 };
 
 void usage(FILE* f) {

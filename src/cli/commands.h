@@ -13,6 +13,7 @@ int cmd_detokenize(int argc, char** argv);  // ids -> text (cmd_tokenize.cpp)
 int cmd_image(int argc, char** argv);       // image decode / preprocess
 int cmd_convert(int argc, char** argv);     // published checkpoints -> model file
 int cmd_info(int argc, char** argv);        // what a model file holds
+int cmd_compare(int argc, char** argv);     // two dump directories, activation by activation
 
 int cli_main(int argc, char** argv);
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "tinygptv/byte_order.h"
 #include "tinygptv/error.h"
 #include "tinygptv/json.h"
 
@@ -21,8 +22,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : file_(path) {
   const uint8_t* p = file_.data();
   const size_t size = file_.size();
   if (size < 8) fail(where + "not a safetensors file (shorter than the 8-byte header length)");
-  uint64_t n = 0;
-  for (int i = 7; i >= 0; i--) n = (n << 8) | p[i];
+  const uint64_t n = load_le64(p);
   if (n > size - 8) fail(where + "header length " + std::to_string(n) + " is longer than the file");
   if (n > kMaxHeader) fail(where + "header length " + std::to_string(n) + " exceeds the 100 MB limit");
   Json header;
@@ -80,9 +80,12 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : file_(path) {
            shape_str(tensor.shape) + " needs " + std::to_string(nbytes));
     if (index_.count(name)) fail(t + "appears twice");
     const uint8_t* src = data + begin;
-    if (nbytes && reinterpret_cast<uintptr_t>(src) % dtype_size(tensor.dtype) != 0) {  // keep loads aligned
+    // Used in place, unless loads would be misaligned or the host is big-endian: then
+    // a copy, in host order (include/tinygptv/byte_order.h).
+    if (nbytes && (reinterpret_cast<uintptr_t>(src) % dtype_size(tensor.dtype) != 0 || !kLittleEndianHost)) {
       auto copy = std::make_unique<std::vector<float>>((nbytes + 3) / 4);
       std::memcpy(copy->data(), src, nbytes);
+      dtype_swap_le_host(tensor.dtype, copy->data(), count);
       src = reinterpret_cast<const uint8_t*>(copy->data());
       realigned_.push_back(std::move(copy));
     }
@@ -129,7 +132,7 @@ void write_safetensors(const std::string& path, const std::vector<TensorEntry>& 
     for (const auto& [k, v] : metadata) meta.set(k, Json::string(v));
     header.set("__metadata__", meta);
   }
-  std::vector<size_t> sizes;
+  std::vector<size_t> sizes, numels;
   uint64_t offset = 0;
   for (const auto& e : entries) {
     size_t count = 1;
@@ -146,6 +149,7 @@ void write_safetensors(const std::string& path, const std::vector<TensorEntry>& 
     info.set("data_offsets", Json::array({Json::integer(static_cast<int64_t>(offset)), Json::integer(static_cast<int64_t>(offset + n))}));
     header.set(e.name, info);
     sizes.push_back(n);
+    numels.push_back(count);
     offset += n;
   }
   std::string h = header.dump();
@@ -153,7 +157,7 @@ void write_safetensors(const std::string& path, const std::vector<TensorEntry>& 
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
   if (!f) fail("cannot write " + path);
   uint8_t len[8];
-  for (int i = 0; i < 8; i++) len[i] = static_cast<uint8_t>(static_cast<uint64_t>(h.size()) >> (8 * i));
+  store_le64(len, h.size());
   bool ok = std::fwrite(len, 1, 8, f.get()) == 8 && std::fwrite(h.data(), 1, h.size(), f.get()) == h.size();
   std::vector<uint8_t> bytes;
   uint64_t pos = 0;
@@ -165,6 +169,7 @@ void write_safetensors(const std::string& path, const std::vector<TensorEntry>& 
     bytes.clear();
     produce(i, bytes);
     TGV_ASSERT(bytes.size() == sizes[i], "write_safetensors: wrong byte count for " + entries[i].name);
+    dtype_swap_le_host(entries[i].dtype, bytes.data(), numels[i]);  // host order -> the file's little-endian
     ok = ok && std::fwrite(bytes.data(), 1, bytes.size(), f.get()) == bytes.size();
     pos += bytes.size();
   }
