@@ -9,3 +9,4 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
 set(CMAKE_CROSSCOMPILING_EMULATOR qemu-arm -cpu max)
+set(CMAKE_CXX_FLAGS_INIT "-Wno-psabi")  # GCC notes on an ABI change of GCC 7.1: nothing to act on
