@@ -84,12 +84,10 @@ std::string replace(std::string s, const std::string& from, const std::string& t
 
 TEST_CASE("safetensors: a good file loads, every dtype converts") {
   // F32 [2] = {1, -2}; F16 [2] = {1, -2}; BF16 [1] = {1}; an F32 at a misaligned offset; an empty tensor.
-  std::string data;
-  const float f[2] = {1.0f, -2.0f};
-  data.append(reinterpret_cast<const char*>(f), 8);
+  std::string data(std::string("\x00\x00\x80\x3f\x00\x00\x00\xc0", 8));  // F32 1.0, -2.0 (little-endian)
   data += std::string("\x00\x3c\x00\xc0", 4);  // F16 1.0, -2.0 (little-endian)
   data += std::string("\x80\x3f", 2);          // BF16 1.0
-  data += std::string(reinterpret_cast<const char*>(f), 4);  // F32 1.0 at offset 14 (not 4-aligned)
+  data += std::string("\x00\x00\x80\x3f", 4);  // F32 1.0 at offset 14 (not 4-aligned)
   const std::string header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                              R"("h":{"dtype":"F16","shape":[2],"data_offsets":[8,12]},)"
                              R"("b":{"dtype":"BF16","shape":[1,1],"data_offsets":[12,14]},)"
