@@ -30,6 +30,8 @@ esac
 
 # emscripten's tools are Python scripts: Debian's own interpreter, not whatever is first on PATH.
 [ "$arch" = wasm32 ] && [ -x /usr/bin/python3 ] && export EMSDK_PYTHON=/usr/bin/python3
+# Its JS optimizer needs Debian's node modules (acorn), which a node not from Debian does not search.
+[ "$arch" = wasm32 ] && export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 now() { date +%s; }
 t0=$(now)
 missing=""
