@@ -100,20 +100,22 @@ void TorchFile::Impl::check_view(const std::string& name, const PyObject& t) con
   const PyObject& st = pickle.at(t.storage);
   const std::string what = label + ": tensor '" + name + "': ";
   const size_t esize = storage_dtype_size(st.dtype);
-  const size_t storage_bytes = checked_mul(static_cast<size_t>(st.i), esize, (what + "storage size").c_str());
+  // 64-bit counts from the pickle: checked_size, not a cast, where size_t is 32 bits
+  const size_t storage_numel = checked_size(static_cast<uint64_t>(st.i), (what + "storage size").c_str());
+  const size_t storage_bytes = checked_mul(storage_numel, esize, (what + "storage size").c_str());
   const ZipEntry& e = storage_entry(st);
   if (e.size < storage_bytes) fail(what + "storage '" + st.s + "' needs " + std::to_string(storage_bytes) + " bytes, its entry holds " + std::to_string(e.size));
-  size_t numel = 1, last = static_cast<size_t>(t.offset);
+  size_t numel = 1, last = checked_size(static_cast<uint64_t>(t.offset), (what + "offset").c_str());
   for (size_t d = 0; d < t.shape.size(); d++) {
-    numel = checked_mul(numel, static_cast<size_t>(t.shape[d]), (what + "size").c_str());
+    numel = checked_mul(numel, checked_size(static_cast<uint64_t>(t.shape[d]), (what + "size").c_str()), (what + "size").c_str());
     if (t.shape[d] > 0)
-      last = checked_add(last, checked_mul(static_cast<size_t>(t.shape[d] - 1), static_cast<size_t>(t.stride[d]), (what + "stride").c_str()), (what + "stride").c_str());
+      last = checked_add(last, checked_mul(static_cast<size_t>(t.shape[d] - 1), checked_size(static_cast<uint64_t>(t.stride[d]), (what + "stride").c_str()), (what + "stride").c_str()), (what + "stride").c_str());
   }
   // Stride-0 (broadcast) views may hold more elements than their storage; a few times
   // more is plausible, a bomb of 2^40 elements over a 4-byte storage is not.
-  if (numel / kMaxBroadcast > static_cast<size_t>(st.i))
+  if (numel / kMaxBroadcast > storage_numel)
     fail(what + "view " + shape_str(t.shape) + " has far more elements than its storage (" + std::to_string(st.i) + ")");
-  if (numel > 0 && last >= static_cast<size_t>(st.i))
+  if (numel > 0 && last >= storage_numel)
     fail(what + "view " + shape_str(t.shape) + " at offset " + std::to_string(t.offset) + " reaches element " + std::to_string(last) +
          " of a storage of " + std::to_string(st.i));
 }
