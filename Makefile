@@ -9,6 +9,10 @@
 #   make bench        `tinygptv bench` on a full-size random model (docs/performance.md)
 #   make bench-parts  speed of the parts: kernels, JPEG/PNG decoding, tokenizer
 #   make scalar-test  the tests with only the portable scalar kernels compiled in
+#   make cross-test ARCH=aarch64|s390x|armhf|wasm32
+#                     cross-build and run every test under qemu / node (installs the
+#                     Debian toolchain and emulator if missing; docs/porting.md)
+#   make cross-test-all  the four of them
 
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD   ?= build
@@ -19,7 +23,7 @@ ASK_FLAGS ?= --max-tokens 60
 PYTHON  ?= /usr/bin/python3
 BENCH_FLAGS ?= --random full --dtype f16
 
-.PHONY: all build run test asan-test scalar-test fixtures bench bench-parts deps clean
+.PHONY: all build run test asan-test scalar-test cross-test cross-test-all fixtures bench bench-parts deps clean
 
 all: run
 
@@ -50,6 +54,13 @@ scalar-test: deps
 	cmake --build build-scalar -j $(JOBS)
 	cd build-scalar && ctest --output-on-failure -j $(JOBS)
 
+ARCH ?= aarch64
+cross-test:
+	JOBS=$(JOBS) sh tests/cross/cross-test.sh $(ARCH)
+
+cross-test-all:
+	for a in aarch64 s390x armhf wasm32; do JOBS=$(JOBS) sh tests/cross/cross-test.sh $$a || exit 1; done
+
 fixtures:
 	sh tests/reference/make_fixtures.sh $(PYTHON)
 
@@ -60,4 +71,4 @@ bench-parts: build
 	sh tests/bench/run.sh $(BUILD)
 
 clean:
-	rm -rf build build-asan build-scalar
+	rm -rf build build-asan build-scalar build-cross-*

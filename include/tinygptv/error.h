@@ -23,6 +23,9 @@ struct Error : std::runtime_error {
 // with `what` in the message instead of wrapping around.
 size_t checked_mul(size_t a, size_t b, const char* what);
 size_t checked_add(size_t a, size_t b, const char* what);
+// A 64-bit size or offset from a file as a size_t: throws on a 32-bit platform
+// when it does not fit ("<what>: N bytes do not fit in this platform's 32-bit address space").
+size_t checked_size(uint64_t n, const char* what);
 
 }  // namespace tgv
 

@@ -47,7 +47,9 @@ class SafetensorsFile {
 
 // Writing, tensor by tensor (memory stays bounded): the header is written from
 // `entries`, then produce(i, bytes) is called for each entry in order and must fill
-// `bytes` with exactly dtype_bytes(dtype, numel) bytes. Data is 64-byte aligned.
+// `bytes` with exactly dtype_bytes(dtype, numel) bytes, in host order (as a loaded
+// Tensor's data is; they are swapped to little-endian on a big-endian host). Data
+// is 64-byte aligned.
 struct TensorEntry {
   std::string name;
   DType dtype;

@@ -14,6 +14,9 @@
 namespace tgv {
 
 void set_num_threads(int n);  // n <= 0: hardware_concurrency
+// false in a build without threads (CMake's TGV_HAVE_THREADS, off for WebAssembly): the
+// pool is then always one thread, the caller's, and num_threads() is 1 whatever was set.
+bool threads_supported();
 int num_threads();
 void parallel_for(size_t n, const std::function<void(size_t begin, size_t end)>& fn, size_t min_chunk = 1);
 

@@ -10,6 +10,7 @@
 
 #include "checkpoint/pickle.h"
 #include "checkpoint/zip.h"
+#include "tinygptv/byte_order.h"
 #include "tinygptv/checkpoint.h"
 #include "tinygptv/error.h"
 #include "tinygptv/mapped_file.h"
@@ -27,10 +28,10 @@ constexpr size_t kMaxBroadcast = 16;  // view elements per storage element, at m
 
 // Storage element -> float.
 float element_f32(const uint8_t* p, const std::string& dtype) {
-  if (dtype == "F32") { float f; std::memcpy(&f, p, 4); return f; }
-  if (dtype == "F16") { uint16_t h; std::memcpy(&h, p, 2); return f16_to_f32(h); }
-  if (dtype == "BF16") { uint16_t h; std::memcpy(&h, p, 2); return bf16_to_f32(h); }
-  double d; std::memcpy(&d, p, 8); return static_cast<float>(d);  // F64
+  if (dtype == "F32") return load_le_f32(p);
+  if (dtype == "F16") return f16_to_f32(load_le16(p));
+  if (dtype == "BF16") return bf16_to_f32(load_le16(p));
+  return static_cast<float>(load_le_f64(p));  // F64
 }
 
 bool float_dtype(const std::string& d) { return d == "F32" || d == "F16" || d == "BF16" || d == "F64"; }
@@ -99,20 +100,22 @@ void TorchFile::Impl::check_view(const std::string& name, const PyObject& t) con
   const PyObject& st = pickle.at(t.storage);
   const std::string what = label + ": tensor '" + name + "': ";
   const size_t esize = storage_dtype_size(st.dtype);
-  const size_t storage_bytes = checked_mul(static_cast<size_t>(st.i), esize, (what + "storage size").c_str());
+  // 64-bit counts from the pickle: checked_size, not a cast, where size_t is 32 bits
+  const size_t storage_numel = checked_size(static_cast<uint64_t>(st.i), (what + "storage size").c_str());
+  const size_t storage_bytes = checked_mul(storage_numel, esize, (what + "storage size").c_str());
   const ZipEntry& e = storage_entry(st);
   if (e.size < storage_bytes) fail(what + "storage '" + st.s + "' needs " + std::to_string(storage_bytes) + " bytes, its entry holds " + std::to_string(e.size));
-  size_t numel = 1, last = static_cast<size_t>(t.offset);
+  size_t numel = 1, last = checked_size(static_cast<uint64_t>(t.offset), (what + "offset").c_str());
   for (size_t d = 0; d < t.shape.size(); d++) {
-    numel = checked_mul(numel, static_cast<size_t>(t.shape[d]), (what + "size").c_str());
+    numel = checked_mul(numel, checked_size(static_cast<uint64_t>(t.shape[d]), (what + "size").c_str()), (what + "size").c_str());
     if (t.shape[d] > 0)
-      last = checked_add(last, checked_mul(static_cast<size_t>(t.shape[d] - 1), static_cast<size_t>(t.stride[d]), (what + "stride").c_str()), (what + "stride").c_str());
+      last = checked_add(last, checked_mul(static_cast<size_t>(t.shape[d] - 1), checked_size(static_cast<uint64_t>(t.stride[d]), (what + "stride").c_str()), (what + "stride").c_str()), (what + "stride").c_str());
   }
   // Stride-0 (broadcast) views may hold more elements than their storage; a few times
   // more is plausible, a bomb of 2^40 elements over a 4-byte storage is not.
-  if (numel / kMaxBroadcast > static_cast<size_t>(st.i))
+  if (numel / kMaxBroadcast > storage_numel)
     fail(what + "view " + shape_str(t.shape) + " has far more elements than its storage (" + std::to_string(st.i) + ")");
-  if (numel > 0 && last >= static_cast<size_t>(st.i))
+  if (numel > 0 && last >= storage_numel)
     fail(what + "view " + shape_str(t.shape) + " at offset " + std::to_string(t.offset) + " reaches element " + std::to_string(last) +
          " of a storage of " + std::to_string(st.i));
 }
@@ -137,11 +140,12 @@ std::vector<float> TorchFile::Impl::load(const PyObject& t) {
   std::vector<int64_t> idx(dims, 0);
   size_t pos = static_cast<size_t>(t.offset);
   // Re-packed archives need not align entries: the 16-bit fast path wants aligned loads.
-  const bool aligned = reinterpret_cast<uintptr_t>(bytes.data) % esize == 0;
+  // Storages are little-endian: the fast paths read them in place only on a little-endian host.
+  const bool aligned = reinterpret_cast<uintptr_t>(bytes.data) % esize == 0 && kLittleEndianHost;
   const bool inner_contiguous = dims == 0 || t.stride[dims - 1] == 1;
   const size_t inner = dims == 0 ? 1 : static_cast<size_t>(t.shape[dims - 1]);
   for (size_t o = 0; o < numel;) {
-    if (inner_contiguous && st.dtype == "F32") {
+    if (inner_contiguous && st.dtype == "F32" && kLittleEndianHost) {
       std::memcpy(out.data() + o, bytes.data + pos * 4, inner * 4);
     } else if (inner_contiguous && aligned && st.dtype != "F64") {
       to_f32(out.data() + o, bytes.data + pos * esize, st.dtype == "F16" ? DType::F16 : DType::BF16, inner);

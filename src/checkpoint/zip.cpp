@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "tinygptv/byte_order.h"
 #include "tinygptv/error.h"
 #include "tinygptv/inflate.h"
 
@@ -20,9 +21,6 @@ constexpr size_t kEocdSize = 22, kCentralSize = 46, kLocalSize = 30;
 constexpr size_t kLocatorSize = 20, kZip64EocdSize = 56;
 constexpr uint64_t kMaxDeflateRatio = 1032;  // DEFLATE cannot expand 1 byte into more than ~1032
 
-uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
-uint32_t le32(const uint8_t* p) { return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24); }
-uint64_t le64(const uint8_t* p) { return uint64_t{le32(p)} | (uint64_t{le32(p + 4)} << 32); }
 
 }  // namespace
 
@@ -39,22 +37,22 @@ void ZipArchive::parse_central_directory() {
   size_t eocd = SIZE_MAX;
   const size_t lowest = size_ - kEocdSize > 65535 ? size_ - kEocdSize - 65535 : 0;
   for (size_t p = size_ - kEocdSize + 1; p-- > lowest;) {
-    if (le32(data_ + p) == kEocdSig && p + kEocdSize + le16(data_ + p + 20) <= size_) { eocd = p; break; }
+    if (load_le32(data_ + p) == kEocdSig && p + kEocdSize + load_le16(data_ + p + 20) <= size_) { eocd = p; break; }
   }
   if (eocd == SIZE_MAX) fail(where + "no end-of-central-directory record (not a zip file, or truncated)");
   const uint8_t* e = data_ + eocd;
-  if (le16(e + 4) != 0 || le16(e + 6) != 0) fail(where + "multi-disk archives are not supported");
-  uint64_t count = le16(e + 10), cd_size = le32(e + 12), cd_offset = le32(e + 16);
+  if (load_le16(e + 4) != 0 || load_le16(e + 6) != 0) fail(where + "multi-disk archives are not supported");
+  uint64_t count = load_le16(e + 10), cd_size = load_le32(e + 12), cd_offset = load_le32(e + 16);
 
   // 2. Zip64: a locator right before the EOCD points at the zip64 EOCD record.
-  if (eocd >= kLocatorSize && le32(data_ + eocd - kLocatorSize) == kZip64LocatorSig) {
-    const uint64_t rec = le64(data_ + eocd - kLocatorSize + 8);
-    if (rec > size_ || size_ - rec < kZip64EocdSize || le32(data_ + rec) != kZip64EocdSig)
+  if (eocd >= kLocatorSize && load_le32(data_ + eocd - kLocatorSize) == kZip64LocatorSig) {
+    const uint64_t rec = load_le64(data_ + eocd - kLocatorSize + 8);
+    if (rec > size_ || size_ - rec < kZip64EocdSize || load_le32(data_ + rec) != kZip64EocdSig)
       fail(where + "zip64 locator points at no zip64 end-of-central-directory record");
     const uint8_t* z = data_ + rec;
-    count = le64(z + 32);
-    cd_size = le64(z + 40);
-    cd_offset = le64(z + 48);
+    count = load_le64(z + 32);
+    cd_size = load_le64(z + 40);
+    cd_offset = load_le64(z + 48);
   } else if (count == 0xFFFF || cd_size == 0xFFFFFFFF || cd_offset == 0xFFFFFFFF) {
     fail(where + "sizes need zip64 but the zip64 locator is missing (truncated file?)");
   }
@@ -66,22 +64,22 @@ void ZipArchive::parse_central_directory() {
   const uint8_t* end = p + cd_size;
   entries_.reserve(static_cast<size_t>(count));
   for (uint64_t i = 0; i < count; i++) {
-    if (end - p < static_cast<ptrdiff_t>(kCentralSize) || le32(p) != kCentralSig) fail(where + "bad central directory entry " + std::to_string(i));
-    const uint16_t flags = le16(p + 8);
+    if (end - p < static_cast<ptrdiff_t>(kCentralSize) || load_le32(p) != kCentralSig) fail(where + "bad central directory entry " + std::to_string(i));
+    const uint16_t flags = load_le16(p + 8);
     ZipEntry ent;
-    ent.method = le16(p + 10);
-    ent.crc = le32(p + 16);
-    ent.compressed_size = le32(p + 20);
-    ent.size = le32(p + 24);
-    const size_t name_len = le16(p + 28), extra_len = le16(p + 30), comment_len = le16(p + 32);
-    uint64_t local = le32(p + 42);
+    ent.method = load_le16(p + 10);
+    ent.crc = load_le32(p + 16);
+    ent.compressed_size = load_le32(p + 20);
+    ent.size = load_le32(p + 24);
+    const size_t name_len = load_le16(p + 28), extra_len = load_le16(p + 30), comment_len = load_le16(p + 32);
+    uint64_t local = load_le32(p + 42);
     if (static_cast<size_t>(end - p) < kCentralSize + name_len + extra_len + comment_len) fail(where + "central directory entry " + std::to_string(i) + " runs past its end");
     ent.name.assign(reinterpret_cast<const char*>(p + kCentralSize), name_len);
     // Zip64 extra field: 8-byte values for exactly the fields that hold 0xFFFFFFFF.
     const uint8_t* x = p + kCentralSize + name_len;
     const uint8_t* xend = x + extra_len;
     while (xend - x >= 4) {
-      const uint16_t id = le16(x), len = le16(x + 2);
+      const uint16_t id = load_le16(x), len = load_le16(x + 2);
       if (xend - x - 4 < len) fail(where + "entry '" + ent.name + "': extra field runs past its end");
       if (id == 0x0001) {
         const uint8_t* v = x + 4;
@@ -89,7 +87,7 @@ void ZipArchive::parse_central_directory() {
         auto take = [&](uint64_t& field) {
           if (field != 0xFFFFFFFF) return;
           if (vend - v < 8) fail(where + "entry '" + ent.name + "': zip64 extra field too short");
-          field = le64(v);
+          field = load_le64(v);
           v += 8;
         };
         take(ent.size);
@@ -105,10 +103,10 @@ void ZipArchive::parse_central_directory() {
     if (ent.method != 0 && ent.method != 8) fail(what + "compression method " + std::to_string(ent.method) + " is not supported (only stored and deflate)");
     if (ent.method == 0 && ent.compressed_size != ent.size) fail(what + "stored entry with different compressed and uncompressed sizes");
     if (ent.method == 8 && ent.size / kMaxDeflateRatio > ent.compressed_size + 1) fail(what + "uncompressed size " + std::to_string(ent.size) + " is impossible for its compressed size");
-    if (local > size_ || size_ - local < kLocalSize || le32(data_ + local) != kLocalSig) fail(what + "no local header at offset " + std::to_string(local));
+    if (local > size_ || size_ - local < kLocalSize || load_le32(data_ + local) != kLocalSig) fail(what + "no local header at offset " + std::to_string(local));
     const uint8_t* l = data_ + local;
-    const size_t lname = le16(l + 26), lextra = le16(l + 28);
-    if (le16(l + 8) != ent.method) fail(what + "local header disagrees with the central directory about the method");
+    const size_t lname = load_le16(l + 26), lextra = load_le16(l + 28);
+    if (load_le16(l + 8) != ent.method) fail(what + "local header disagrees with the central directory about the method");
     if (lname != name_len || size_ - local - kLocalSize < lname || std::memcmp(l + kLocalSize, ent.name.data(), lname) != 0)
       fail(what + "local header names a different file");
     ent.data_offset = local + kLocalSize + lname + lextra;
@@ -137,7 +135,8 @@ ZipBytes ZipArchive::read(const ZipEntry& e) const {
     size_t used = 0;
     std::vector<uint8_t> bytes;
     try {
-      bytes = inflate_raw(data_ + e.data_offset, static_cast<size_t>(e.compressed_size), static_cast<size_t>(e.size), &used);
+      // e.size is 64-bit (zip64): checked, not cut, where size_t is 32-bit
+      bytes = inflate_raw(data_ + e.data_offset, static_cast<size_t>(e.compressed_size), checked_size(e.size, "uncompressed size"), &used);
     } catch (const Error& err) {
       fail(what + err.what());
     }

@@ -30,6 +30,7 @@ const Command kCommands[] = {
     {"bench", cmd_bench, "bench --model M | --random full|tiny [options]   speed of each step beside the machine's limits"},
     {"quantize", cmd_quantize, "quantize IN OUT --dtype q4_0|q4_k|q8_0|... [--pure]   a model file in another dtype"},
     {"quant-report", cmd_quant_report, "quant-report --base B --model Q --image IMG ...   what quantization costs (errors, KL)"},
+    {"compare", cmd_compare, "compare REF_DIR OTHER_DIR [--rtol R] [--names GLOB]   two dumps, first layer that differs"},
 };
 
 void usage(FILE* f) {

@@ -16,6 +16,7 @@ int cmd_info(int argc, char** argv);        // what a model file holds
 int cmd_bench(int argc, char** argv);       // speed of the real code path beside the machine's limits
 int cmd_quantize(int argc, char** argv);    // a model file in another dtype recipe
 int cmd_quant_report(int argc, char** argv);  // what quantization costs (cmd_quant_report.cpp)
+int cmd_compare(int argc, char** argv);     // two dump directories, activation by activation
 
 int cli_main(int argc, char** argv);
 

@@ -5,6 +5,7 @@
 // modulo for 5552 bytes, the most that cannot overflow 32 bits (RFC 1950, 9.).
 #include <array>
 
+#include "tinygptv/byte_order.h"
 #include "tinygptv/inflate.h"
 
 namespace tgv {
@@ -30,14 +31,13 @@ CrcTables make_crc_tables() {
 
 const CrcTables kCrc = make_crc_tables();
 
-uint32_t le32(const uint8_t* p) { return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24); }
 
 }  // namespace
 
 uint32_t crc32(uint32_t crc, const uint8_t* data, size_t size) {
   uint32_t c = crc ^ 0xFFFFFFFFu;
   for (; size >= 8; data += 8, size -= 8) {
-    uint32_t lo = c ^ le32(data), hi = le32(data + 4);
+    uint32_t lo = c ^ load_le32(data), hi = load_le32(data + 4);
     c = kCrc[7][lo & 0xFF] ^ kCrc[6][(lo >> 8) & 0xFF] ^ kCrc[5][(lo >> 16) & 0xFF] ^ kCrc[4][lo >> 24] ^
         kCrc[3][hi & 0xFF] ^ kCrc[2][(hi >> 8) & 0xFF] ^ kCrc[1][(hi >> 16) & 0xFF] ^ kCrc[0][hi >> 24];
   }

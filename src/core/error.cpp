@@ -31,4 +31,14 @@ size_t checked_add(size_t a, size_t b, const char* what) {
   return r;
 }
 
+size_t checked_size(uint64_t n, const char* what) {
+  if (n > SIZE_MAX) {
+    char message[512];
+    std::snprintf(message, sizeof message, "%s: %llu bytes do not fit in this platform's %d-bit address space", what,
+                  static_cast<unsigned long long>(n), static_cast<int>(8 * sizeof(size_t)));
+    fail(message);
+  }
+  return static_cast<size_t>(n);
+}
+
 }  // namespace tgv

@@ -1,5 +1,6 @@
 // JSON reader/writer: see include/tinygptv/json.h. RFC 8259 grammar; no extensions.
 #include "tinygptv/json.h"
+#include "tinygptv/number_text.h"
 
 #include <charconv>
 #include <cmath>
@@ -233,12 +234,8 @@ class JsonParser {
     Json v;
     v.type_ = Json::Type::Number;
     double d = 0;
-    auto r = std::from_chars(b, e, d);
-    if (r.ec == std::errc::result_out_of_range) {
-      d = (*b == '-') ? -HUGE_VAL : HUGE_VAL;  // magnitude too large: keep it infinite
-    } else if (r.ec != std::errc() || r.ptr != e) {
-      error("invalid number");
-    }
+    bool too_large = false;  // magnitude too large: d is kept infinite
+    if (!parse_double(b, e, &d, &too_large)) error("invalid number");
     v.num_ = d;
     if (is_int) {
       int64_t i = 0;
@@ -346,9 +343,7 @@ std::string Json::dump() const {
     case Type::Number: {
       if (is_int_) return std::to_string(int_);
       if (!std::isfinite(num_)) return "null";
-      char buf[64];
-      auto r = std::to_chars(buf, buf + sizeof buf, num_);  // shortest round-trip form
-      return std::string(buf, r.ptr);
+      return format_shortest(num_);  // shortest round-trip form
     }
     case Type::String: return json_quote(str_);
     case Type::Array: {

@@ -8,8 +8,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <iterator>
+#include <new>
 
 #include "tinygptv/error.h"
 
@@ -23,16 +24,25 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
     ::close(fd);
     fail("cannot open " + path + ": not a regular file");
   }
-  size_ = static_cast<size_t>(st.st_size);
-  if (size_ > 0) {
+  // st_size is 64-bit everywhere (_FILE_OFFSET_BITS=64 on 32-bit targets); size_t may not be.
+  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  if (file_size > SIZE_MAX) {
+    ::close(fd);
+    checked_size(file_size, ("cannot map " + path).c_str());
+  }
+  size_ = static_cast<size_t>(file_size);
+  if (TGV_HAVE_MMAP && size_ > 0) {  // without mmap (WebAssembly) the file is read instead
     void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p != MAP_FAILED) {
-      data_ = static_cast<const uint8_t*>(p);
-      mapped_ = true;
-    }
+    const int map_errno = errno;
+    ::close(fd);
+    // e.g. 3 GB on a 32-bit machine: no room in the address space, nor would a copy fit
+    if (p == MAP_FAILED) fail("cannot map " + path + " (" + std::to_string(file_size) + " bytes): " + std::strerror(map_errno));
+    data_ = static_cast<const uint8_t*>(p);
+    mapped_ = true;
+    return;
   }
   ::close(fd);
-  if (!mapped_ && size_ > 0) {
+  if (size_ > 0) {
     fallback_ = read_file_bytes(path);
     data_ = fallback_.data();
     size_ = fallback_.size();
@@ -81,10 +91,21 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
 }
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail("cannot read " + path + ": is a directory");
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) fail("cannot open " + path);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), {});
-  if (f.bad()) fail("cannot read " + path);
+  const std::streamoff end = f.tellg();
+  if (end < 0) fail("cannot read " + path);
+  std::vector<uint8_t> bytes;
+  try {
+    bytes.resize(checked_size(static_cast<uint64_t>(end), ("cannot read " + path).c_str()));
+  } catch (const std::bad_alloc&) {
+    fail("cannot read " + path + " (" + std::to_string(end) + " bytes): out of memory");
+  }
+  f.seekg(0);
+  if (!f.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size())))
+    fail("cannot read " + path);
   return bytes;
 }
 

@@ -5,11 +5,11 @@
 
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <memory>
 
+#include "tinygptv/byte_order.h"
 #include "tinygptv/error.h"
+#include "tinygptv/mapped_file.h"
 
 namespace tgv {
 
@@ -47,9 +47,12 @@ void write_npy_bytes(const std::string& path, const char* descr, const void* dat
 
 void write_npy(const std::string& path, const float* data, const std::vector<int64_t>& shape) {
   static_assert(sizeof(float) == 4);
-  const uint16_t probe = 1;
-  TGV_ASSERT(*reinterpret_cast<const uint8_t*>(&probe) == 1, "the .npy writer assumes a little-endian host");
-  write_npy_bytes(path, "<f4", data, 4, shape);
+  if (kLittleEndianHost) return write_npy_bytes(path, "<f4", data, 4, shape);
+  size_t count = 1;
+  for (int64_t d : shape) count = checked_mul(count, static_cast<size_t>(d), "npy");
+  std::vector<uint8_t> le(checked_mul(count, 4, "npy"));  // '<f4' is little-endian whatever the host
+  for (size_t i = 0; i < count; i++) store_le_f32(le.data() + 4 * i, data[i]);
+  write_npy_bytes(path, "<f4", le.data(), 4, shape);
 }
 
 void write_npy(const std::string& path, const uint8_t* data, const std::vector<int64_t>& shape) {
@@ -61,12 +64,11 @@ NpyArray parse_npy(const uint8_t* data, size_t size) {
   const int major = data[6];
   size_t header_len, offset;
   if (major == 1) {
-    header_len = data[8] | (static_cast<size_t>(data[9]) << 8);
+    header_len = load_le16(data + 8);
     offset = 10;
   } else if (major == 2 || major == 3) {
     if (size < 12) fail("npy: truncated header");
-    header_len = data[8] | (static_cast<size_t>(data[9]) << 8) | (static_cast<size_t>(data[10]) << 16) |
-                 (static_cast<size_t>(data[11]) << 24);
+    header_len = load_le32(data + 8);
     offset = 12;
   } else {
     fail("npy: unsupported format version " + std::to_string(major));
@@ -126,9 +128,7 @@ NpyArray parse_npy(const uint8_t* data, size_t size) {
 }
 
 NpyArray read_npy(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) fail("cannot open " + path);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), {});
+  const std::vector<uint8_t> bytes = read_file_bytes(path);
   try {
     return parse_npy(bytes.data(), bytes.size());
   } catch (const Error& e) {
@@ -140,14 +140,10 @@ std::vector<float> NpyArray::to_f32() const {
   std::vector<float> out;
   if (dtype == "<f4") {
     out.resize(bytes.size() / 4);
-    std::memcpy(out.data(), bytes.data(), out.size() * 4);
+    for (size_t i = 0; i < out.size(); i++) out[i] = load_le_f32(bytes.data() + 4 * i);
   } else if (dtype == "<f8") {
     out.resize(bytes.size() / 8);
-    for (size_t i = 0; i < out.size(); i++) {
-      double d;
-      std::memcpy(&d, bytes.data() + 8 * i, 8);
-      out[i] = static_cast<float>(d);
-    }
+    for (size_t i = 0; i < out.size(); i++) out[i] = static_cast<float>(load_le_f64(bytes.data() + 8 * i));
   } else if (dtype == "|u1") {
     out.assign(bytes.begin(), bytes.end());
   } else {

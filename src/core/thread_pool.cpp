@@ -27,8 +27,9 @@ namespace {
 
 class Pool {
  public:
-  explicit Pool(int n) : size_(n) {
-    for (int i = 1; i < n; i++) workers_.emplace_back([this, i] { work(i); });
+  // A build without threads (e.g. WebAssembly) is a pool of one.
+  explicit Pool(int n) : size_(threads_supported() ? n : 1) {
+    for (int i = 1; i < size_; i++) workers_.emplace_back([this, i] { work(i); });
   }
   ~Pool() {
     {
@@ -136,6 +137,8 @@ Pool& pool() {
 }
 
 }  // namespace
+
+bool threads_supported() { return TGV_HAVE_THREADS; }
 
 void set_num_threads(int n) {
   std::lock_guard<std::mutex> lock(g_pool_mu);

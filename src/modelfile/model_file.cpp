@@ -5,6 +5,7 @@
 
 #include "tinygptv/error.h"
 #include "tinygptv/quant.h"
+#include "tinygptv/number_text.h"
 
 namespace tgv {
 
@@ -83,10 +84,10 @@ ModelConfig ModelConfig::from_json(const Json& j) {
 
 Json ModelConfig::to_json() const {
   auto num = [](float f) {  // the float's shortest decimal form, so 1e-6f is written as 1e-06
-    char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof buf, f);
+    const std::string text = format_shortest(f);
     double d = 0;
-    std::from_chars(buf, r.ptr, d);
+    bool too_large = false;
+    parse_double(text.data(), text.data() + text.size(), &d, &too_large);
     return Json::number(d);
   };
   Json v = Json::object({{"image_size", Json::integer(vision.image_size)}, {"patch_size", Json::integer(vision.patch_size)},

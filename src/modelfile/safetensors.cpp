@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "tinygptv/byte_order.h"
 #include "tinygptv/error.h"
 #include "tinygptv/json.h"
 
@@ -23,8 +24,7 @@ SafetensorsFile::SafetensorsFile(MappedFile bytes) : file_(std::move(bytes)) {
   const uint8_t* p = file_.data();
   const size_t size = file_.size();
   if (size < 8) fail(where + "not a safetensors file (shorter than the 8-byte header length)");
-  uint64_t n = 0;
-  for (int i = 7; i >= 0; i--) n = (n << 8) | p[i];
+  const uint64_t n = load_le64(p);
   if (n > size - 8) fail(where + "header length " + std::to_string(n) + " is longer than the file");
   if (n > kMaxHeader) fail(where + "header length " + std::to_string(n) + " exceeds the 100 MB limit");
   Json header;
@@ -82,9 +82,12 @@ SafetensorsFile::SafetensorsFile(MappedFile bytes) : file_(std::move(bytes)) {
            shape_str(tensor.shape) + " needs " + std::to_string(nbytes));
     if (index_.count(name)) fail(t + "appears twice");
     const uint8_t* src = data + begin;
-    if (nbytes && reinterpret_cast<uintptr_t>(src) % dtype_size(tensor.dtype) != 0) {  // keep loads aligned
+    // Used in place, unless loads would be misaligned or the host is big-endian: then
+    // a copy, in host order (include/tinygptv/byte_order.h).
+    if (nbytes && (reinterpret_cast<uintptr_t>(src) % dtype_size(tensor.dtype) != 0 || !kLittleEndianHost)) {
       auto copy = std::make_unique<std::vector<float>>((nbytes + 3) / 4);
       std::memcpy(copy->data(), src, nbytes);
+      dtype_swap_le_host(tensor.dtype, copy->data(), count);
       src = reinterpret_cast<const uint8_t*>(copy->data());
       realigned_.push_back(std::move(copy));
     }
@@ -180,6 +183,9 @@ void write_safetensors(const std::string& path, const std::vector<TensorEntry>& 
     bytes.clear();
     produce(i, bytes);
     TGV_ASSERT(bytes.size() == layout.sizes[i], "write_safetensors: wrong byte count for " + entries[i].name);
+    size_t numel = 1;  // host order -> the file's little-endian
+    for (int64_t d : entries[i].shape) numel *= static_cast<size_t>(d);
+    dtype_swap_le_host(entries[i].dtype, bytes.data(), numel);
     ok = ok && std::fwrite(bytes.data(), 1, bytes.size(), f.get()) == bytes.size();
     pos = layout.offsets[i] + bytes.size();
   }

@@ -7,6 +7,7 @@
 
 #include "checkpoint/pickle.h"
 #include "checkpoint/zip_writer.h"
+#include "tinygptv/byte_order.h"
 #include "tinygptv/checkpoint.h"
 #include "tinygptv/error.h"
 #include "tinygptv/mapped_file.h"
@@ -47,8 +48,9 @@ std::string tensor_pickle(int numel, int offset, int rows, int cols, int s0, int
 std::string float_storage(int n) {
   std::string s;
   for (int i = 0; i < n; i++) {
-    const float f = static_cast<float>(i);
-    s.append(reinterpret_cast<const char*>(&f), 4);
+    uint8_t le[4];  // storages are little-endian, whatever the host
+    tgv::store_le_f32(le, static_cast<float>(i));
+    s.append(reinterpret_cast<const char*>(le), 4);
   }
   return s;
 }

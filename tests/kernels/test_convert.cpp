@@ -14,6 +14,7 @@
 #include <ios>
 #include <string>
 
+#include "tinygptv/byte_order.h"
 #include "tinygptv/error.h"
 #include "tinygptv/kernels.h"
 #include "tinygptv/npy.h"
@@ -90,8 +91,8 @@ TEST_CASE("f32_to_f16 / f32_to_bf16 match numpy / torch on ties, subnormals, ove
   const size_t n = static_cast<size_t>(a.shape[0]);
   int bad16 = 0, badbf = 0;
   for (size_t i = 0; i < n; i++) {
-    uint32_t row[3];
-    std::memcpy(row, a.bytes.data() + i * 12, 12);  // little-endian host assumed (as the .npy says '<')
+    uint32_t row[3];  // '<u4': little-endian, whatever the host
+    for (int j = 0; j < 3; j++) row[j] = tgv::load_le32(a.bytes.data() + i * 12 + 4 * j);
     const float x = from_bits(row[0]);
     if (tgv::f32_to_f16(x) != row[1] && bad16++ < 5)
       FAIL_CHECK("f16 of " << x << " (0x" << std::hex << row[0] << "): got 0x" << tgv::f32_to_f16(x) << ", numpy 0x" << row[1]);

@@ -84,12 +84,10 @@ std::string replace(std::string s, const std::string& from, const std::string& t
 
 TEST_CASE("safetensors: a good file loads, every dtype converts") {
   // F32 [2] = {1, -2}; F16 [2] = {1, -2}; BF16 [1] = {1}; an F32 at a misaligned offset; an empty tensor.
-  std::string data;
-  const float f[2] = {1.0f, -2.0f};
-  data.append(reinterpret_cast<const char*>(f), 8);
+  std::string data(std::string("\x00\x00\x80\x3f\x00\x00\x00\xc0", 8));  // F32 1.0, -2.0 (little-endian)
   data += std::string("\x00\x3c\x00\xc0", 4);  // F16 1.0, -2.0 (little-endian)
   data += std::string("\x80\x3f", 2);          // BF16 1.0
-  data += std::string(reinterpret_cast<const char*>(f), 4);  // F32 1.0 at offset 14 (not 4-aligned)
+  data += std::string("\x00\x00\x80\x3f", 4);  // F32 1.0 at offset 14 (not 4-aligned)
   const std::string header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                              R"("h":{"dtype":"F16","shape":[2],"data_offsets":[8,12]},)"
                              R"("b":{"dtype":"BF16","shape":[1,1],"data_offsets":[12,14]},)"
@@ -223,4 +221,45 @@ TEST_CASE("model file: config and tensors are checked") {
     check_rejected(st("{" + meta(replace(c, R"("rotary_dim":8)", R"("rotary_dim":7)")) + "}"), "llm.rotary_dim must be even", true);
     check_rejected(st("{" + meta(replace(c, R"("rotary_dim":8)", R"("rotary_dim":18)")) + "}"), "at most the head dim", true);
   }
+}
+
+// Offsets past 4 GiB (a sparse file, no disk used): on a 64-bit host the tensor is
+// found where the 64-bit offset says; where size_t is 32 bits the file cannot be
+// mapped and says so, instead of wrapping the offset to a small one.
+TEST_CASE("safetensors: data_offsets past 4 GiB are read as 64-bit, or refused on 32-bit") {
+  const uint64_t begin = (uint64_t{1} << 32) + 64, end = begin + 16;
+  const std::string header = R"({"t":{"dtype":"F32","shape":[4],"data_offsets":[)" + std::to_string(begin) + "," +
+                             std::to_string(end) + "]}}";
+  const std::string path = temp_path();
+  write_bytes(path, le64(header.size()) + header);
+  const uint64_t data_start = 8 + header.size();
+  std::error_code ec;
+  fs::resize_file(path, data_start + end, ec);
+  if (ec) {
+    MESSAGE("no sparse 4 GiB file possible here (" << ec.message() << "); skipped");
+    fs::remove(path);
+    return;
+  }
+  {  // the tensor's 4 floats: 1, 2, 3, 4, little-endian, at data_start + begin
+    FILE* f = std::fopen(path.c_str(), "r+b");
+    REQUIRE(f);
+    const uint8_t v[16] = {0, 0, 0x80, 0x3f, 0, 0, 0, 0x40, 0, 0, 0x40, 0x40, 0, 0, 0x80, 0x40};
+    REQUIRE(fseeko(f, static_cast<off_t>(data_start + begin), SEEK_SET) == 0);
+    REQUIRE(std::fwrite(v, 1, 16, f) == 16);
+    std::fclose(f);
+  }
+  if (sizeof(size_t) >= 8) {
+    const SafetensorsFile file(path);
+    CHECK(tensor_f32(file.get("t", {4})) == std::vector<float>{1, 2, 3, 4});
+  } else {
+    std::string msg;
+    try {
+      SafetensorsFile file(path);
+    } catch (const Error& e) {
+      msg = e.what();
+    }
+    CHECK(msg.find("cannot map") != std::string::npos);
+    CHECK(msg.find(std::to_string(data_start + end) + " bytes") != std::string::npos);
+  }
+  fs::remove(path);
 }

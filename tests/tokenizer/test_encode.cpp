@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "tinygptv/error.h"
+#include "tinygptv/thread_pool.h"
 #include "tokenizer_fixture.h"
 
 using tgv_test::gpt2;
@@ -120,6 +121,10 @@ TEST_CASE("encode is stable across calls (the BPE cache changes nothing)") {
 }
 
 TEST_CASE("encode can be called from several threads at once") {
+  if (!tgv::threads_supported()) {
+    MESSAGE("a build without threads (WebAssembly): skipped");
+    return;
+  }
   const tgv::Json doc = tgv::Json::parse(tgv_test::read_file(tgv_test::data_path("cases.json")));
   std::vector<std::string> texts;
   std::vector<std::vector<int>> want;
