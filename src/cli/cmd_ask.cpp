@@ -8,7 +8,9 @@
 // image size), --task vqa|caption|refer|grounding|detection|identify (stage 4 tags),
 // --temp T (0 = greedy; default 1.0), --top-p P (0.9), --top-k K (50, HF's default; 0 = off),
 // --repetition-penalty R (1.05), --max-tokens N (300), --seed S (0), --threads N,
-// --boxes OUT.png (draw the answer's grounded boxes on the image).
+// --boxes OUT.png (draw the answer's grounded boxes on the image),
+// --attention-map OUT.png [--attention-map-query N] (the Q-Former's cross-attention
+// over the image patches as a heatmap: all queries averaged, or query N).
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -19,6 +21,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "tinygptv/attention_map.h"
 #include "tinygptv/error.h"
 #include "tinygptv/grounding.h"
 #include "tinygptv/image.h"
@@ -30,7 +33,8 @@ namespace tgv::cli {
 namespace {
 
 const std::set<std::string> kOptions = {"--model", "--image", "--tokenizer", "--template", "--task", "--temp", "--top-p",
-                                        "--top-k", "--repetition-penalty", "--max-tokens", "--seed", "--threads", "--boxes"};
+                                        "--top-k", "--repetition-penalty", "--max-tokens", "--seed", "--threads", "--boxes",
+                                        "--attention-map", "--attention-map-query"};
 
 AskOptions ask_options(const Args& args) {
   AskOptions o;
@@ -54,6 +58,7 @@ struct Setup {
   Tokenizer tokenizer;
   std::unique_ptr<ChatSession> session;
   std::string task;
+  QFormerCrossAttention attention;  // filled only for --attention-map
 };
 
 Setup setup(const Args& args) {
@@ -63,10 +68,16 @@ Setup setup(const Args& args) {
   Progress progress;
   progress.start("loading model");
   Setup s{std::make_unique<Model>(model_path), Tokenizer::load(args.get_or("--tokenizer", default_tokenizer_dir())), nullptr,
-          args.get_or("--task", "")};
+          args.get_or("--task", ""), {}};
   progress.done();
   if (s.model->random_weights())
     std::fprintf(stderr, "note: %s has random weights (a test model): the pipeline runs end to end, but its answers are noise.\n",
+                 model_path.c_str());
+  if (s.model->demo_model())
+    std::fprintf(stderr,
+                 "note: %s is the small demo model (docs/demo.md), trained by this project on synthetic scenes of coloured "
+                 "circles, squares, triangles and stars; it knows nothing else. For real photos, convert the published "
+                 "TinyGPT-V weights (weights/README.md) and pass that file with --model.\n",
                  model_path.c_str());
   const ModelConfig& c = s.model->config();
   const auto tmpl = args.get("--template");
@@ -74,7 +85,8 @@ Setup setup(const Args& args) {
   s.session = std::make_unique<ChatSession>(*s.model, s.tokenizer, t);
   const std::vector<float> pixels = load_pixels(image_path, c.vision.image_size);
   progress.start("encoding the image");
-  s.session->set_image(pixels, progress.encoder_steps(c.vision.layers, c.qformer.layers));
+  s.session->set_image(pixels, progress.encoder_steps(c.vision.layers, c.qformer.layers),
+                       args.get("--attention-map") ? &s.attention : nullptr);
   progress.done();
   return s;
 }
@@ -84,15 +96,28 @@ void print_text(std::string_view text) {
   std::fflush(stdout);
 }
 
-void write_boxes(const std::string& image_path, const std::string& answer, const std::string& out) {
-  const auto boxes = parse_boxes(answer);
-  ImageRGB8 img = load_image(image_path);
-  draw_boxes(img, boxes);
+void write_png(const std::string& out, const ImageRGB8& img) {
   const std::vector<uint8_t> png = encode_png(img);
   std::ofstream f(out, std::ios::binary);
   f.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
   if (!f.flush()) fail("cannot write " + out);
+}
+
+void write_boxes(const std::string& image_path, const std::string& answer, const std::string& out) {
+  const auto boxes = parse_boxes(answer);
+  ImageRGB8 img = load_image(image_path);
+  draw_boxes(img, boxes);
+  write_png(out, img);
   std::fprintf(stderr, "%zu box%s drawn: %s\n", boxes.size(), boxes.size() == 1 ? "" : "es", out.c_str());
+}
+
+void write_attention_map(const std::string& image_path, const Setup& s, int query, const std::string& out) {
+  float cls = 0;
+  const int grid = s.model->image.patch_grid();
+  const std::vector<float> w = attention_patch_weights(s.attention, grid, query, &cls);
+  write_png(out, attention_overlay(load_image(image_path), w, grid));
+  std::fprintf(stderr, "cross-attention of %s over the %dx%d patches: %s (%.0f%% went to the cls token)\n",
+               query < 0 ? "all queries" : ("query " + std::to_string(query)).c_str(), grid, grid, out.c_str(), 100.0 * cls);
 }
 
 }  // namespace
@@ -108,6 +133,8 @@ int cmd_ask(int argc, char** argv) {
   const std::string answer = s.session->ask(task_prefix(s.task) + question, options, rng, print_text);
   std::printf("\n");
   if (const auto boxes = args.get("--boxes")) write_boxes(args.required("--image"), answer, *boxes);
+  if (const auto map = args.get("--attention-map"))
+    write_attention_map(args.required("--image"), s, static_cast<int>(args.integer_or("--attention-map-query", -1)), *map);
   return 0;
 }
 
