@@ -5,7 +5,8 @@ A scene is a pure function of its seed:
     scene = make_scene(seed)           # dict: background, noise, objects (shape, colour, box)
     img = render(scene, size)          # PIL RGB image, size x size, drawn 4x larger and
                                        # reduced with PIL's BICUBIC (what tinygptv's
-                                       # preprocessing does to any larger image)
+                                       # preprocessing does to any larger image), then noise
+    big = render_large(scene, size)    # the 4x drawing of a noise-free scene (to ship)
 
 Ground truth per object: its shape name, colour name and bounding box, both in pixels
 of the size x size image and in TinyGPT-V's 0-100 grid (model.md section 7:
@@ -105,8 +106,25 @@ def _polygon(shape, box, rotation):
     raise ValueError(shape)
 
 
+def render_large(scene, size):
+    """The plain (noise-free) scene drawn at SUPER x size: the picture to ship. tinygptv's
+    preprocessing (PIL-exact bicubic) reduces it to exactly what render() gives."""
+    if scene["noise"]:
+        raise ValueError("render_large: only for scenes without noise")
+    return _draw(scene, size)
+
+
 def render(scene, size):
     """The scene as a size x size RGB PIL image."""
+    img = _draw(scene, size).resize((size, size), Image.BICUBIC)
+    if scene["noise"]:
+        rng = np.random.default_rng(scene["seed"])
+        a = np.asarray(img).astype(np.float64) + rng.normal(0, scene["noise"], size=(size, size, 3))
+        img = Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8))
+    return img
+
+
+def _draw(scene, size):
     big = size * SUPER
     img = Image.new("RGB", (big, big), tuple(scene["background"]))
     d = ImageDraw.Draw(img)
@@ -119,11 +137,6 @@ def render(scene, size):
             d.rectangle(box, fill=colour)
         else:
             d.polygon(_polygon(o["shape"], box, o["rotation"]), fill=colour)
-    img = img.resize((size, size), Image.BICUBIC)
-    if scene["noise"]:
-        rng = np.random.default_rng(scene["seed"])
-        a = np.asarray(img).astype(np.float64) + rng.normal(0, scene["noise"], size=(size, size, 3))
-        img = Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8))
     return img
 
 

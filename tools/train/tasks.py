@@ -33,7 +33,7 @@ STAGE3_AFTER = "</Img> {question}###Assistant: "
 KINDS4 = ("colour", "count", "exists", "shape", "caption", "grounding", "refer")
 WEIGHTS4 = (14, 11, 14, 13, 10, 22, 16)
 KINDS3 = ("colour", "count", "exists", "shape", "caption")
-STAGE3_SHARE = 0.15
+STAGE3_SHARE = 0.1
 
 
 def box_text(box):
