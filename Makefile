@@ -1,23 +1,25 @@
-# The friendly front of the CMake build. `make` builds and answers a question about
-# the shipped photo with the default model; `make test` builds and runs every test.
+# The friendly front of the CMake build. `make` builds and asks the demo model about
+# the shipped demo scene; `make test` builds and runs every test.
 #
-#   make              build (Release) and run `tinygptv ask` on the default model
+#   make              build (Release) and run `tinygptv ask` with the demo model (docs/demo.md)
 #   make test         install missing test tools (Debian), build, run all tests
 #   make asan-test    the same under AddressSanitizer + UBSan, plus a short fuzz run
 #   make fixtures     regenerate tests/data from the PyTorch/PIL/tokenizer references
 #                     (the only target that needs Python: Debian's /usr/bin/python3)
 #   make bench        speed figures (reported, never asserted)
 #   make scalar-test  the tests with only the portable scalar kernels compiled in
+#   make demo-model   retrain the demo model from scratch (Debian's PyTorch, about 30 minutes
+#                     on 2 quiet cores) and rewrite weights/demo/ and tests/data/demo/
 
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD   ?= build
-MODEL   ?= tests/data/models/tiny-pipeline.safetensors
-IMAGE   ?= weights/examples/chelsea.jpg
-QUESTION ?= What is in this image?
-ASK_FLAGS ?= --max-tokens 60
+MODEL   ?= weights/demo/tinygptv-demo.safetensors
+IMAGE   ?= weights/demo/scene.png
+QUESTION ?= How many shapes are there?
+ASK_FLAGS ?= --template minigptv2 --task vqa --temp 0 --max-tokens 60
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: all build run test asan-test scalar-test fixtures bench deps clean
+.PHONY: all build run test asan-test scalar-test fixtures bench deps clean demo-model
 
 all: run
 
@@ -50,6 +52,10 @@ scalar-test: deps
 
 fixtures:
 	sh tests/reference/make_fixtures.sh $(PYTHON)
+
+demo-model: build
+	nice -n 5 $(PYTHON) tools/train/train.py
+	$(PYTHON) tools/train/make_testset.py
 
 bench: build
 	sh tests/bench/run.sh $(BUILD)

@@ -23,7 +23,7 @@ std::vector<float> attention_patch_weights(const QFormerCrossAttention& a, int g
 
 // The image with the weights on top as a heatmap: weight / max weight through a dark
 // purple -> red -> yellow ramp, interpolated bilinearly between patch centres and
-// blended 60/40 over the image. Images under 336 px are enlarged (nearest neighbour)
+// blended over the image (20 % where the weight is 0, 75 % at the maximum). Images under 336 px are enlarged (nearest neighbour)
 // so the patches can be seen.
 ImageRGB8 attention_overlay(const ImageRGB8& image, const std::vector<float>& weights, int grid);
 

@@ -64,7 +64,8 @@ ImageRGB8 attention_overlay(const ImageRGB8& image, const std::vector<float>& we
       heat_colour(t, heat);
       const uint8_t* src = image.pixels.data() + (static_cast<size_t>(y / scale) * image.width + x / scale) * 3;
       uint8_t* dst = out.pixels.data() + (static_cast<size_t>(y) * out.width + x) * 3;
-      for (int c = 0; c < 3; c++) dst[c] = static_cast<uint8_t>(std::lround(0.4f * src[c] + 0.6f * heat[c]));
+      const float alpha = 0.2f + 0.55f * t;  // hot patches cover the image more
+      for (int c = 0; c < 3; c++) dst[c] = static_cast<uint8_t>(std::lround((1 - alpha) * src[c] + alpha * heat[c]));
     }
   return out;
 }
