@@ -1,7 +1,7 @@
-# The friendly front of the CMake build. `make` builds and answers a question about
-# the shipped photo with the default model; `make test` builds and runs every test.
+# The friendly front of the CMake build. `make` builds and asks the demo model about
+# the shipped demo scene; `make test` builds and runs every test.
 #
-#   make              build (Release) and run `tinygptv ask` on the default model
+#   make              build (Release) and run `tinygptv ask` with the demo model (docs/demo.md)
 #   make test         install missing test tools (Debian), build, run all tests
 #   make asan-test    the same under AddressSanitizer + UBSan, plus a short fuzz run
 #   make fixtures     regenerate tests/data from the PyTorch/PIL/tokenizer references
@@ -13,17 +13,19 @@
 #                     cross-build and run every test under qemu / node (installs the
 #                     Debian toolchain and emulator if missing; docs/porting.md)
 #   make cross-test-all  the four of them
+#   make demo-model   retrain the demo model from scratch (Debian's PyTorch, about 30 minutes
+#                     on 2 quiet cores) and rewrite weights/demo/ and tests/data/demo/
 
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD   ?= build
-MODEL   ?= tests/data/models/tiny-pipeline.safetensors
-IMAGE   ?= weights/examples/chelsea.jpg
-QUESTION ?= What is in this image?
-ASK_FLAGS ?= --max-tokens 60
+MODEL   ?= weights/demo/tinygptv-demo.safetensors
+IMAGE   ?= weights/demo/scene.png
+QUESTION ?= How many shapes are there?
+ASK_FLAGS ?= --template minigptv2 --task vqa --temp 0 --max-tokens 60
 PYTHON  ?= /usr/bin/python3
 BENCH_FLAGS ?= --random full --dtype f16
 
-.PHONY: all build run test asan-test scalar-test cross-test cross-test-all fixtures bench bench-parts deps clean
+.PHONY: all build run test asan-test scalar-test cross-test cross-test-all fixtures bench bench-parts deps clean demo-model
 
 all: run
 
@@ -63,6 +65,10 @@ cross-test-all:
 
 fixtures:
 	sh tests/reference/make_fixtures.sh $(PYTHON)
+
+demo-model: build
+	nice -n 5 $(PYTHON) tools/train/train.py
+	$(PYTHON) tools/train/make_testset.py
 
 bench: build
 	./$(BUILD)/tinygptv bench $(BENCH_FLAGS)

@@ -32,8 +32,10 @@ class ImageEncoder {
 
   // pixels [3, S, S] -> image embeddings [Q, D]. Dumps "vision.pixels", "vision.embed",
   // "vision.block.{i}", "vision.ln", "qformer.embed", "qformer.layer.{i}",
-  // "projector.fc1", "projector.fc2" when dump is set.
-  std::vector<float> encode(const float* pixels, const DumpFn& dump) const;
+  // "projector.fc1", "projector.fc2" when dump is set. cross_attention, when given,
+  // receives the Q-Former's cross-attention probabilities (what the queries looked at).
+  std::vector<float> encode(const float* pixels, const DumpFn& dump, QFormerCrossAttention* cross_attention = nullptr) const;
+  int patch_grid() const { return config_.vision.image_size / config_.vision.patch_size; }  // S / patch: patches per side
 
  private:
   ModelConfig config_;

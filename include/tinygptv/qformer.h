@@ -50,6 +50,15 @@ struct QFormerWeights {
   std::vector<QFormerLayerWeights> layers;  // config qformer.layers of them
 };
 
+// What the queries looked at: the cross-attention probabilities of every
+// cross-attention layer (an optional output of qformer_forward, for pictures such as
+// `tinygptv ask --attention-map`; nothing is computed when it is not asked for).
+struct QFormerCrossAttention {
+  int heads = 0, queries = 0, keys = 0;  // keys = n_image: the cls token, then the patches row-major
+  std::vector<int> layer_index;          // which Q-Former layer each entry of probs comes from
+  std::vector<std::vector<float>> probs; // per cross-attention layer: softmax(q k^T / sqrt(hd))  [heads, Q, keys]
+};
+
 // Whether layer i has cross-attention: i % cross_attention_freq == 0 (BLIP-2).
 inline bool qformer_has_cross(int i, const QFormerConfig& cfg) { return i % cfg.cross_attention_freq == 0; }
 
@@ -57,11 +66,13 @@ inline bool qformer_has_cross(int i, const QFormerConfig& cfg) { return i % cfg.
 QFormerWeights load_qformer(const ModelFile& mf, const QFormerConfig& cfg, int W);
 
 // out [Q, H] from the image tokens image [n_image, W] (ln_vision output, cls included).   qformer.cpp
+// cross_attention, when given, receives the cross-attention probabilities.
 void qformer_forward(float* out, const float* image, int n_image, const QFormerWeights& w, const QFormerConfig& cfg,
-                     const DumpFn& dump);
+                     const DumpFn& dump, QFormerCrossAttention* cross_attention = nullptr);
 
-// One layer, in place on x [Q, H].                                                       qformer_layer.cpp
+// One layer, in place on x [Q, H]. cross_probs, when given on a cross-attention layer,
+// receives that layer's probabilities [heads, Q, n_image].                               qformer_layer.cpp
 void qformer_layer_forward(float* x, const float* image, int n_image, const QFormerLayerWeights& w,
-                           const QFormerConfig& cfg, bool cross, int Q);
+                           const QFormerConfig& cfg, bool cross, int Q, std::vector<float>* cross_probs = nullptr);
 
 }  // namespace tgv

@@ -35,6 +35,8 @@ struct Model {
   const ModelConfig& config() const { return file.config(); }
   // True when the file says its weights are random (the committed test models).
   bool random_weights() const;
+  // True for the small demo model trained on synthetic shapes (weights/demo/, docs/demo.md).
+  bool demo_model() const;
 
   ModelFile file;
   ImageEncoder image;
@@ -56,8 +58,9 @@ class ChatSession {
  public:
   ChatSession(const Model& model, const Tokenizer& tokenizer, ChatTemplate chat_template);
 
-  // pixels [3, S, S] -> image embeddings [Q, D], kept for every turn.
-  void set_image(const std::vector<float>& pixels, const DumpFn& progress = {});
+  // pixels [3, S, S] -> image embeddings [Q, D], kept for every turn; cross_attention,
+  // when given, receives what the Q-Former's queries looked at.
+  void set_image(const std::vector<float>& pixels, const DumpFn& progress = {}, QFormerCrossAttention* cross_attention = nullptr);
 
   // One turn. on_text receives the answer's text as it is generated (leading
   // whitespace and a possible "###" held back); returns the answer as upstream

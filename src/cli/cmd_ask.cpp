@@ -10,7 +10,9 @@
 // --repetition-penalty R (1.05), --max-tokens N (300), --seed S (0), --threads N,
 // --boxes OUT.png (draw the answer's grounded boxes on the image), --timings (at the end,
 // on stderr: load and image-encode times, prompt and answer tokens with their rates;
-// for chat, summed over the turns).
+// for chat, summed over the turns), --attention-map OUT.png [--attention-map-query N]
+// (the Q-Former's cross-attention over the image patches as a heatmap: all queries
+// averaged, or query N).
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -22,6 +24,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "tinygptv/attention_map.h"
 #include "tinygptv/error.h"
 #include "tinygptv/grounding.h"
 #include "tinygptv/image.h"
@@ -33,7 +36,8 @@ namespace tgv::cli {
 namespace {
 
 const std::set<std::string> kOptions = {"--model", "--image", "--tokenizer", "--template", "--task", "--temp", "--top-p",
-                                        "--top-k", "--repetition-penalty", "--max-tokens", "--seed", "--threads", "--boxes"};
+                                        "--top-k", "--repetition-penalty", "--max-tokens", "--seed", "--threads", "--boxes",
+                                        "--attention-map", "--attention-map-query"};
 const std::set<std::string> kSwitches = {"--timings"};
 
 AskOptions ask_options(const Args& args) {
@@ -58,6 +62,7 @@ struct Setup {
   Tokenizer tokenizer;
   std::unique_ptr<ChatSession> session;
   std::string task;
+  QFormerCrossAttention attention;  // filled only for --attention-map
   double load_seconds = 0, encode_seconds = 0;
 };
 
@@ -87,12 +92,18 @@ Setup setup(const Args& args) {
   progress.start("loading model");
   const auto t0 = std::chrono::steady_clock::now();
   Setup s{std::make_unique<Model>(model_path), Tokenizer::load(args.get_or("--tokenizer", default_tokenizer_dir())), nullptr,
-          args.get_or("--task", "")};
+          args.get_or("--task", ""), {}};
   const auto t1 = std::chrono::steady_clock::now();
   s.load_seconds = std::chrono::duration<double>(t1 - t0).count();
   progress.done();
   if (s.model->random_weights())
     std::fprintf(stderr, "note: %s has random weights (a test model): the pipeline runs end to end, but its answers are noise.\n",
+                 model_path.c_str());
+  if (s.model->demo_model())
+    std::fprintf(stderr,
+                 "note: %s is the small demo model (docs/demo.md), trained by this project on synthetic scenes of coloured "
+                 "circles, squares, triangles and stars; it knows nothing else. For real photos, convert the published "
+                 "TinyGPT-V weights (weights/README.md) and pass that file with --model.\n",
                  model_path.c_str());
   const ModelConfig& c = s.model->config();
   const auto tmpl = args.get("--template");
@@ -101,7 +112,8 @@ Setup setup(const Args& args) {
   const std::vector<float> pixels = load_pixels(image_path, c.vision.image_size);
   progress.start("encoding the image");
   const auto t2 = std::chrono::steady_clock::now();
-  s.session->set_image(pixels, progress.encoder_steps(c.vision.layers, c.qformer.layers));
+  s.session->set_image(pixels, progress.encoder_steps(c.vision.layers, c.qformer.layers),
+                       args.get("--attention-map") ? &s.attention : nullptr);
   s.encode_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count();
   progress.done();
   return s;
@@ -112,15 +124,28 @@ void print_text(std::string_view text) {
   std::fflush(stdout);
 }
 
-void write_boxes(const std::string& image_path, const std::string& answer, const std::string& out) {
-  const auto boxes = parse_boxes(answer);
-  ImageRGB8 img = load_image(image_path);
-  draw_boxes(img, boxes);
+void write_png(const std::string& out, const ImageRGB8& img) {
   const std::vector<uint8_t> png = encode_png(img);
   std::ofstream f(out, std::ios::binary);
   f.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
   if (!f.flush()) fail("cannot write " + out);
+}
+
+void write_boxes(const std::string& image_path, const std::string& answer, const std::string& out) {
+  const auto boxes = parse_boxes(answer);
+  ImageRGB8 img = load_image(image_path);
+  draw_boxes(img, boxes);
+  write_png(out, img);
   std::fprintf(stderr, "%zu box%s drawn: %s\n", boxes.size(), boxes.size() == 1 ? "" : "es", out.c_str());
+}
+
+void write_attention_map(const std::string& image_path, const Setup& s, int query, const std::string& out) {
+  float cls = 0;
+  const int grid = s.model->image.patch_grid();
+  const std::vector<float> w = attention_patch_weights(s.attention, grid, query, &cls);
+  write_png(out, attention_overlay(load_image(image_path), w, grid));
+  std::fprintf(stderr, "cross-attention of %s over the %dx%d patches: %s (%.0f%% went to the cls token)\n",
+               query < 0 ? "all queries" : ("query " + std::to_string(query)).c_str(), grid, grid, out.c_str(), 100.0 * cls);
 }
 
 }  // namespace
@@ -142,6 +167,8 @@ int cmd_ask(int argc, char** argv) {
     t.print(s, 1);
   }
   if (const auto boxes = args.get("--boxes")) write_boxes(args.required("--image"), answer, *boxes);
+  if (const auto map = args.get("--attention-map"))
+    write_attention_map(args.required("--image"), s, static_cast<int>(args.integer_or("--attention-map-query", -1)), *map);
   return 0;
 }
 

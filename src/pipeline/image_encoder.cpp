@@ -21,7 +21,7 @@ ImageEncoder::ImageEncoder(const ModelFile& mf)
       qformer_(load_qformer(mf, config_.qformer, config_.vision.width)),
       projector_(load_projector(mf, config_)) {}
 
-std::vector<float> ImageEncoder::encode(const float* pixels, const DumpFn& dump) const {
+std::vector<float> ImageEncoder::encode(const float* pixels, const DumpFn& dump, QFormerCrossAttention* cross_attention) const {
   const VisionConfig& v = config_.vision;
   const int S = v.image_size, g = S / v.patch_size, n_image = g * g + 1;
   const int Q = config_.qformer.query_tokens;
@@ -31,7 +31,7 @@ std::vector<float> ImageEncoder::encode(const float* pixels, const DumpFn& dump)
   vit_forward(image.data(), pixels, vit_, v, dump);
 
   std::vector<float> queries(static_cast<size_t>(Q) * config_.qformer.hidden);  // [Q, H]
-  qformer_forward(queries.data(), image.data(), n_image, qformer_, config_.qformer, dump);
+  qformer_forward(queries.data(), image.data(), n_image, qformer_, config_.qformer, dump, cross_attention);
 
   std::vector<float> embeds(static_cast<size_t>(Q) * config_.llm.hidden);  // [Q, D]
   projector_forward(embeds.data(), queries.data(), projector_, Q, dump);

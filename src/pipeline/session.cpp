@@ -19,6 +19,11 @@ bool Model::random_weights() const {
   return it != file.file().metadata().end() && it->second == "true";
 }
 
+bool Model::demo_model() const {
+  auto it = file.file().metadata().find("demo_model");
+  return it != file.file().metadata().end() && it->second == "true";
+}
+
 std::vector<float> assemble_embeddings(const Phi2Weights& llm, const std::vector<std::vector<int>>& segments,
                                        const std::vector<float>& image, int D) {
   if (segments.size() > 2) fail("the prompt has <ImageHere> more than once");
@@ -36,10 +41,10 @@ std::vector<float> assemble_embeddings(const Phi2Weights& llm, const std::vector
 ChatSession::ChatSession(const Model& model, const Tokenizer& tokenizer, ChatTemplate chat_template)
     : model_(model), tokenizer_(tokenizer), conversation_(chat_template), state_(model.config().llm) {}
 
-void ChatSession::set_image(const std::vector<float>& pixels, const DumpFn& progress) {
+void ChatSession::set_image(const std::vector<float>& pixels, const DumpFn& progress, QFormerCrossAttention* cross_attention) {
   const int S = model_.image.image_size();
   if (pixels.size() != static_cast<size_t>(3) * S * S) fail("set_image: pixels are not [3, S, S] for S = " + std::to_string(S));
-  image_ = model_.image.encode(pixels.data(), progress);
+  image_ = model_.image.encode(pixels.data(), progress, cross_attention);
   state_.reset();
   cached_keys_.clear();
 }

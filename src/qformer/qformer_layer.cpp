@@ -7,6 +7,7 @@
 // Post-norm: the residual is added before each LayerNorm. Scores are scaled by
 // 1/sqrt(head_dim); the attention masks are all-ones (nothing masked). The
 // cross-attention keys/values are all image tokens, cls included.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -17,8 +18,31 @@ namespace tgv {
 
 namespace {
 
-// x [Q, H] <- LN(x + dense(attention(q = x, kv = kv [T, C])))  (BertAttention + BertSelfOutput)
-void bert_attention(float* x, const float* kv, int T, const QFormerAttentionWeights& w, const QFormerConfig& cfg, int Q) {
+// probs [heads, Q, T] = softmax over T of (q . k) * scale per head, from q [Q, H] and
+// k [T, H]: the weights the attention kernel applies, written out for pictures only.
+void attention_probs(std::vector<float>* probs, const float* q, const float* k, int Q, int T, int heads, int hd,
+                     float scale) {
+  const int H = heads * hd;
+  probs->assign(static_cast<size_t>(heads) * Q * T, 0.0f);
+  for (int h = 0; h < heads; h++)
+    for (int i = 0; i < Q; i++) {
+      float* p = probs->data() + (static_cast<size_t>(h) * Q + i) * T;
+      for (int j = 0; j < T; j++) {
+        float s = 0;
+        for (int d = 0; d < hd; d++) s += q[static_cast<size_t>(i) * H + h * hd + d] * k[static_cast<size_t>(j) * H + h * hd + d];
+        p[j] = s * scale;
+      }
+      const float m = *std::max_element(p, p + T);
+      float sum = 0;
+      for (int j = 0; j < T; j++) sum += p[j] = std::exp(p[j] - m);
+      for (int j = 0; j < T; j++) p[j] /= sum;
+    }
+}
+
+// x [Q, H] <- LN(x + dense(attention(q = x, kv = kv [T, C])))  (BertAttention + BertSelfOutput);
+// probs, when given, receives the attention probabilities [heads, Q, T].
+void bert_attention(float* x, const float* kv, int T, const QFormerAttentionWeights& w, const QFormerConfig& cfg, int Q,
+                    std::vector<float>* probs = nullptr) {
   const int H = cfg.hidden, hd = H / cfg.heads;
   const size_t QH = static_cast<size_t>(Q) * H;
   std::vector<float> q(QH), ctx(QH), o(QH);                                           // [Q, H]
@@ -28,6 +52,7 @@ void bert_attention(float* x, const float* kv, int T, const QFormerAttentionWeig
   linear(v.data(), kv, w.value_w, w.value_b.data(), T);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   attention(ctx.data(), H, q.data(), H, k.data(), v.data(), H, Q, T, cfg.heads, hd, scale, /*causal=*/false, 0);
+  if (probs) attention_probs(probs, q.data(), k.data(), Q, T, cfg.heads, hd, scale);
   linear(o.data(), ctx.data(), w.dense_w, w.dense_b.data(), Q);
   add(o.data(), o.data(), x, QH);
   layernorm(x, o.data(), w.ln_w.data(), w.ln_b.data(), Q, H, cfg.ln_eps);
@@ -36,11 +61,11 @@ void bert_attention(float* x, const float* kv, int T, const QFormerAttentionWeig
 }  // namespace
 
 void qformer_layer_forward(float* x, const float* image, int n_image, const QFormerLayerWeights& w,
-                           const QFormerConfig& cfg, bool cross, int Q) {
+                           const QFormerConfig& cfg, bool cross, int Q, std::vector<float>* cross_probs) {
   const int H = cfg.hidden, I = cfg.intermediate;
   const size_t QH = static_cast<size_t>(Q) * H;
   bert_attention(x, x, Q, w.self_attn, cfg, Q);                   // self-attention over the queries
-  if (cross) bert_attention(x, image, n_image, w.cross_attn, cfg, Q);  // queries read the image
+  if (cross) bert_attention(x, image, n_image, w.cross_attn, cfg, Q, cross_probs);  // queries read the image
 
   std::vector<float> mid(static_cast<size_t>(Q) * I);  // [Q, I]
   std::vector<float> o(QH);                            // [Q, H]

@@ -9,8 +9,10 @@ Stable API (other generators import these; keep the names):
   DTYPES                                   {"F32", "F16", "BF16"}
   round_to_dtype(a, dtype) -> np.float64   the values as they are stored in `dtype`
   tensor_bytes(a, dtype) -> bytes          little-endian raw bytes of `a` in `dtype`
-  write_safetensors(path, tensors, metadata=None)
-        tensors: list of (name, array, dtype) in file order; data 64-byte aligned
+  write_safetensors(path, tensors, metadata=None, extra_dtypes=None)
+        tensors: list of (name, array, dtype) in file order; data 64-byte aligned;
+        extra_dtypes: {dtype name: function array -> raw bytes} for other dtypes
+        (tools/train/ writes Q8_0 this way)
   save_npy(path, a)                        float32 little-endian C-order .npy
   full_config(llm=None, vision=None, qformer=None, projector=None) -> dict
         the model-file config (interface.md) with every section; given sections
@@ -76,16 +78,20 @@ def tensor_bytes(a, dtype):
     return t.view(torch.int16).numpy().astype("<i2").tobytes()
 
 
-def write_safetensors(path, tensors, metadata=None):
+def write_safetensors(path, tensors, metadata=None, extra_dtypes=None):
+    extra_dtypes = extra_dtypes or {}
     header = {}
     if metadata:
         header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
     blobs = []
     offset = 0
     for name, a, dtype in tensors:
-        if dtype not in DTYPES:
+        if dtype in extra_dtypes:
+            b = extra_dtypes[dtype](np.asarray(a))
+        elif dtype in DTYPES:
+            b = tensor_bytes(a, dtype)
+        else:
             raise ValueError(f"unknown dtype {dtype}")
-        b = tensor_bytes(a, dtype)
         offset = (offset + 63) // 64 * 64
         header[name] = {"dtype": dtype, "shape": [int(d) for d in np.shape(a)],
                         "data_offsets": [offset, offset + len(b)]}

@@ -16,9 +16,11 @@ Stable API (make_llm.py and the vision/pipeline generators import these):
   phi2_weights(tensors) -> dict name -> torch.float64 tensor, values rounded to
            their stored dtype (what the C++ reads)
   embed_tokens(w, ids) -> torch.float64 [T, D]
-  phi2_forward(w, llm, embeds) -> dict of activations (torch.float64):
+  phi2_forward(w, llm, embeds, dtype=torch.float64, logits=True) -> dict of activations:
            "llm.embeds" [T,D], "llm.layer.{i}" [T,D], "llm.final_norm" [T,D], "llm.logits" [T,V]
-           (positions 0..T-1, causal mask; no KV cache: always full recomputation)
+           (positions 0..T-1, causal mask; no KV cache: always full recomputation).
+           Also batched and trainable (tools/train/): embeds [B, T, D], dtype float32,
+           weights that require grad; logits=False leaves the lm_head to the caller.
   greedy_decode(w, llm, ids, steps) -> (tokens, step_logits [steps, V])
            each step recomputes the whole sequence; step_logits[s] are the logits
            that chose tokens[s]
@@ -95,11 +97,11 @@ def _gelu_new(x):
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
 
 
-def _rotary_tables(T, rotary_dim, theta):
+def _rotary_tables(T, rotary_dim, theta, dtype=torch.float64):
     """cos, sin [T, rotary_dim/2] computed in float32 as upstream, then widened."""
     inv_freq = 1.0 / (theta ** (torch.arange(0, rotary_dim, 2, dtype=torch.float32) / rotary_dim))
     angles = torch.outer(torch.arange(T, dtype=torch.float32), inv_freq)
-    return angles.cos().to(torch.float64), angles.sin().to(torch.float64)
+    return angles.cos().to(dtype), angles.sin().to(dtype)
 
 
 def _rotate(x, cos, sin, rotary_dim):
@@ -110,27 +112,27 @@ def _rotate(x, cos, sin, rotary_dim):
 
 
 def _layer(x, w, i, llm):
-    T, D = x.shape
+    *lead, T, D = x.shape                              # [(B,) T, D]
     H = llm["heads"]
     hd = D // H
     p = f"{PREFIX}model.layers.{i}."
     r = x
     h = _layernorm(x, w[p + "input_layernorm.weight"], w[p + "input_layernorm.bias"], llm["ln_eps"])
     qkv = h @ w[p + "self_attn.query_key_value.weight"].T + w[p + "self_attn.query_key_value.bias"]
-    qkv = qkv.view(T, H, 3, hd)                        # [heads, 3, head_dim] per row
-    q = qkv[:, :, 0, :].transpose(0, 1)                # [H, T, hd]
-    k = qkv[:, :, 1, :].transpose(0, 1)
-    v = qkv[:, :, 2, :].transpose(0, 1)
+    qkv = qkv.view(*lead, T, H, 3, hd)                 # [heads, 3, head_dim] per row
+    q = qkv[..., 0, :].transpose(-3, -2)               # [(B,) H, T, hd]
+    k = qkv[..., 1, :].transpose(-3, -2)
+    v = qkv[..., 2, :].transpose(-3, -2)
     q = _layernorm(q, w[p + "self_attn.q_layernorm.weight"], w[p + "self_attn.q_layernorm.bias"], llm["ln_eps"])
     k = _layernorm(k, w[p + "self_attn.k_layernorm.weight"], w[p + "self_attn.k_layernorm.bias"], llm["ln_eps"])
-    cos, sin = _rotary_tables(T, llm["rotary_dim"], llm["rope_theta"])
+    cos, sin = _rotary_tables(T, llm["rotary_dim"], llm["rope_theta"], x.dtype)
     q = _rotate(q, cos, sin, llm["rotary_dim"])
     k = _rotate(k, cos, sin, llm["rotary_dim"])
-    scores = q @ k.transpose(1, 2) / math.sqrt(hd)     # [H, T, T]
+    scores = q @ k.transpose(-1, -2) / math.sqrt(hd)   # [(B,) H, T, T]
     causal = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
     scores = scores.masked_fill(causal, float("-inf"))
-    o = torch.softmax(scores, dim=-1) @ v              # [H, T, hd]
-    o = o.transpose(0, 1).reshape(T, D)                # heads re-concatenated
+    o = torch.softmax(scores, dim=-1) @ v              # [(B,) H, T, hd]
+    o = o.transpose(-3, -2).reshape(*lead, T, D)       # heads re-concatenated
     a = o @ w[p + "self_attn.dense.weight"].T + w[p + "self_attn.dense.bias"]
     a = _rmsnorm(a, w[p + "post_layernorm.weight"], llm["rms_eps"])
     m = _gelu_new(h @ w[p + "mlp.fc1.weight"].T + w[p + "mlp.fc1.bias"])
@@ -138,15 +140,16 @@ def _layer(x, w, i, llm):
     return a + m + r
 
 
-def phi2_forward(w, llm, embeds):
-    x = embeds.to(torch.float64)
+def phi2_forward(w, llm, embeds, dtype=torch.float64, logits=True):
+    x = embeds.to(dtype)
     acts = {"llm.embeds": x}
     for i in range(llm["layers"]):
         x = _layer(x, w, i, llm)
         acts[f"llm.layer.{i}"] = x
     x = _layernorm(x, w[PREFIX + "model.final_layernorm.weight"], w[PREFIX + "model.final_layernorm.bias"], llm["ln_eps"])
     acts["llm.final_norm"] = x
-    acts["llm.logits"] = x @ w[PREFIX + "lm_head.weight"].T + w[PREFIX + "lm_head.bias"]
+    if logits:
+        acts["llm.logits"] = x @ w[PREFIX + "lm_head.weight"].T + w[PREFIX + "lm_head.bias"]
     return acts
 
 
