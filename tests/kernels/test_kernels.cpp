@@ -25,25 +25,16 @@
 #include "tinygptv/tensor.h"
 #include "tinygptv/thread_pool.h"
 
+#include "kernels/kernel_test_util.h"
+
 namespace {
 
 struct Shape { int T, K, N; };
 const Shape kShapes[] = {{1, 7, 13}, {33, 80, 161}, {1, 1, 1}, {5, 257, 31}, {2, 4096, 3}, {4, 8, 4},
                          {7, 31, 9},  {3, 33, 5},     {64, 64, 64}, {1, 2560, 37}, {9, 15, 2}, {6, 16, 7}};
 
-std::vector<const tgv::KernelSet*> fast_sets() {
-  std::vector<const tgv::KernelSet*> v;
-  if (auto* k = tgv::avx2_kernels()) v.push_back(k);
-  if (auto* k = tgv::neon_kernels()) v.push_back(k);
-  return v;
-}
-
-std::vector<float> randn(size_t n, std::mt19937& rng, float scale = 1.0f) {
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using tgv::test::fast_sets;
+using tgv::test::randn;
 
 // Weights of one dtype: the stored bits and the exact float values they mean.
 struct Weights {

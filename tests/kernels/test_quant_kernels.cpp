@@ -25,6 +25,8 @@
 #include "tinygptv/thread_pool.h"
 #include "tolerances.h"
 
+#include "kernels/kernel_test_util.h"
+
 namespace {
 
 const tgv::DType kFormats[] = {tgv::DType::Q8_0, tgv::DType::Q4_0, tgv::DType::Q4_1, tgv::DType::Q5_0,
@@ -32,19 +34,8 @@ const tgv::DType kFormats[] = {tgv::DType::Q8_0, tgv::DType::Q4_0, tgv::DType::Q
 const int kT[] = {1, 2, 3, 5, 31, 33};
 const int kN[] = {1, 7, 33, 257};
 
-std::vector<const tgv::KernelSet*> fast_sets() {
-  std::vector<const tgv::KernelSet*> v;
-  if (auto* k = tgv::avx2_kernels()) v.push_back(k);
-  if (auto* k = tgv::neon_kernels()) v.push_back(k);
-  return v;
-}
-
-std::vector<float> randn(size_t n, std::mt19937& rng, float scale = 1.0f) {
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using tgv::test::fast_sets;
+using tgv::test::randn;
 
 // rows x K floats quantized to format f, row after row; `value` gets what the blocks decode to.
 std::vector<unsigned char> quantize(const tgv::QuantFormat& f, const std::vector<float>& x, int rows, int K, std::vector<float>* value) {
