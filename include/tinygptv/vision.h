@@ -52,8 +52,18 @@ void vit_forward(float* out, const float* pixels, const VitWeights& w, const Vis
 // (flatten order c, ky, kx; patches row-major): out [N, W].                patch_embed.cpp
 void patch_embed(float* out, const float* pixels, const Tensor& w, const float* b, int S, int P);
 
+// A block's intermediate activations. vit_forward keeps one for all its blocks, so
+// the ~14 MB a ViT-g block needs at 224 px is allocated (and paged in) once per
+// image instead of once per block; each buffer is resized to the block's T first.
+struct VitBlockScratch {
+  std::vector<float> h;    // [T, W]   norm1 / norm2 output, then proj / fc2 output
+  std::vector<float> qkv;  // [T, 3W]  q | k | v, each [heads, head_dim]
+  std::vector<float> ctx;  // [T, W]   attention output
+  std::vector<float> mlp;  // [T, mlp_dim]
+};
+
 // One pre-norm block, in place on x [T, W].                                vit_block.cpp
-void vit_block_forward(float* x, const VitBlockWeights& w, const VisionConfig& cfg, int T);
+void vit_block_forward(float* x, const VitBlockWeights& w, const VisionConfig& cfg, int T, VitBlockScratch& s);
 
 // Bicubic resize of a position grid, as PyTorch's F.interpolate(mode="bicubic",
 // align_corners=False) (a = -0.75, borders clamped), in float32:

@@ -27,8 +27,9 @@ void vit_forward(float* out, const float* pixels, const VitWeights& w, const Vis
   add(x.data(), x.data(), w.pos_embed.data(), x.size());
   if (dump) dump("vision.embed", x.data(), shape);
 
+  VitBlockScratch scratch;  // shared by the blocks
   for (int i = 0; i < cfg.layers; i++) {
-    vit_block_forward(x.data(), w.blocks[static_cast<size_t>(i)], cfg, T);
+    vit_block_forward(x.data(), w.blocks[static_cast<size_t>(i)], cfg, T, scratch);
     if (dump) dump("vision.block." + std::to_string(i), x.data(), shape);
   }
 

@@ -13,13 +13,17 @@
 
 namespace tgv {
 
-void vit_block_forward(float* x, const VitBlockWeights& w, const VisionConfig& cfg, int T) {
+void vit_block_forward(float* x, const VitBlockWeights& w, const VisionConfig& cfg, int T, VitBlockScratch& s) {
   const int W = cfg.width, heads = cfg.heads, hd = W / heads, M = cfg.mlp_dim;
   const size_t TW = static_cast<size_t>(T) * W;
-  std::vector<float> h(TW);                                 // [T, W]
-  std::vector<float> qkv(static_cast<size_t>(T) * 3 * W);   // [T, 3W]: q | k | v, each [heads, hd]
-  std::vector<float> ctx(TW);                               // [T, W]
-  std::vector<float> mlp(static_cast<size_t>(T) * M);       // [T, mlp_dim]
+  std::vector<float>& h = s.h;      // [T, W]
+  std::vector<float>& qkv = s.qkv;  // [T, 3W]: q | k | v, each [heads, hd]
+  std::vector<float>& ctx = s.ctx;  // [T, W]
+  std::vector<float>& mlp = s.mlp;  // [T, mlp_dim]
+  h.resize(TW);
+  qkv.resize(3 * TW);
+  ctx.resize(TW);
+  mlp.resize(static_cast<size_t>(T) * M);
 
   // h = x + proj(attn(norm1(x)))
   layernorm(h.data(), x, w.norm1_w.data(), w.norm1_b.data(), T, W, cfg.ln_eps);

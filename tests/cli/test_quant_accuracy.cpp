@@ -54,9 +54,10 @@ std::map<std::string, std::vector<float>> layers_on_reference_inputs(const std::
   const ModelConfig& c = mf.config();
   std::map<std::string, std::vector<float>> out;
   const VitWeights vit = load_vit(mf, c.vision);
+  VitBlockScratch scratch;
   for (int i = 0; i < c.vision.layers; i++) {
     std::vector<float> x = ref(name, i == 0 ? "vision.embed" : "vision.block." + std::to_string(i - 1));  // [T, W]
-    vit_block_forward(x.data(), vit.blocks[static_cast<size_t>(i)], c.vision, static_cast<int>(x.size() / c.vision.width));
+    vit_block_forward(x.data(), vit.blocks[static_cast<size_t>(i)], c.vision, static_cast<int>(x.size() / c.vision.width), scratch);
     out["vision.block." + std::to_string(i)] = x;
   }
   const QFormerWeights qf = load_qformer(mf, c.qformer, c.vision.width);
