@@ -20,7 +20,8 @@
 #
 # Settings (environment): THREADS (2), REPS (3), FORMATS ("f16 q8_0 q4_0"),
 # SIZES ("224 448"), ENCODE_DTYPE (f16), PYTHON (/usr/bin/python3), MODEL_SIZE (full;
-# `tiny` only checks this script).
+# `tiny` only checks this script), KEEP (a directory to copy every tool's own output
+# into, e.g. bench's roofline columns and peak RSS; default: not kept).
 set -e
 anchor=${1:-$TGV_ANCHOR}
 build=${2:-build}
@@ -40,7 +41,7 @@ for tool in "$bin/llama-bench" "$bin/llama-quantize" "$tgv"; do
   [ -x "$tool" ] || { echo "anchors.sh: missing $tool" >&2; exit 1; }
 done
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+trap '[ -z "$KEEP" ] || { mkdir -p "$KEEP" && cp "$out"/* "$KEEP"/; }; rm -rf "$out"' EXIT
 
 # The GGUFs (once).
 if [ ! -f "$anchor/phi2-f16.gguf" ]; then
