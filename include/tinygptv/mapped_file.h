@@ -64,7 +64,7 @@ std::vector<uint8_t> read_file_bytes(const std::string& path);  // throws on fai
 
 // Installs a SIGBUS handler (once; later calls do nothing): a fault at an address
 // inside a MappedFile of a file prints
-//   tinygptv: error: PATH changed on disk while it was being read (it is shorter than when it was loaded); load it again
+//   tinygptv: error: PATH could not be read any more (SIGBUS: it was truncated on disk after it was loaded, or the disk failed); load it again
 // on stderr and exits with status 1. A SIGBUS anywhere else is left to the default
 // action (the program stops with the signal, as it would without the handler).
 void install_mapped_file_fault_handler();

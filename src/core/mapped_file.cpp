@@ -72,7 +72,7 @@ void on_sigbus(int sig, siginfo_t* info, void*) {
     if (!begin || at < begin || at >= begin + s.size) continue;
     write_stderr("tinygptv: error: ");
     write_stderr(s.path);
-    write_stderr(" changed on disk while it was being read (it is shorter than when it was loaded); load it again\n");
+    write_stderr(" could not be read any more (SIGBUS: it was truncated on disk after it was loaded, or the disk failed); load it again\n");
     ::_exit(1);
   }
   // Not a mapped file: the default action (the signal ends the process) once this returns.

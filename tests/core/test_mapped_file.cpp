@@ -106,7 +106,7 @@ TEST_CASE("SIGBUS in a mapped file truncated while in use: one line naming the f
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 1);
   CHECK(message == "tinygptv: error: " + path.string() +
-                       " changed on disk while it was being read (it is shorter than when it was loaded); load it again\n");
+                       " could not be read any more (SIGBUS: it was truncated on disk after it was loaded, or the disk failed); load it again\n");
   fs::remove(path);
   fs::remove(err);
 }
