@@ -39,6 +39,10 @@ class Conversation {
   void answer(const std::string& text);
   // The prompt for the next answer: everything so far, ending with the assistant role.
   std::string prompt() const;
+  // The text before the next human turn: system and separator, then every message so
+  // far with its role and separator (prompt() is this plus the assistant role).
+  std::string history() const;
+  bool empty() const { return messages_.empty(); }  // no question asked yet
 
   ChatTemplate chat_template() const { return template_; }
 

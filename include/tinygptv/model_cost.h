@@ -31,4 +31,11 @@ uint64_t decode_weight_bytes(const Phi2Weights& weights);
 // Bytes of cached keys and values a decode step reads at position `pos` (float32).
 uint64_t kv_cache_bytes(const LlmConfig& config, int pos);
 
+// Elements of every tensor the config implies (model_tensors in random_model.h) except
+// the ViT position table, whose grid may differ (it is interpolated at load): a lower
+// bound on what a file of this config holds, computed without listing the tensors (so
+// an edited "layers": 16777216 costs nothing). A double: it is compared with sizes,
+// and stays exact below 2^53.
+double config_weight_count(const ModelConfig& config);
+
 }  // namespace tgv

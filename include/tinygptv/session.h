@@ -13,13 +13,26 @@
 // The KV cache keeps the longest prefix the new prompt shares with what it already
 // holds, so a later turn runs only its new tokens; the result is the same as
 // recomputing the whole prompt, which is what upstream does.
+//
+// The edges of a turn (docs/limits.md):
+//   - a conversation longer than the context: upstream's rule (MiniGPT-4 Chat.answer_prepare),
+//     the model sees the last (context_limit - max_new_tokens) rows, with a warning;
+//   - a question that cannot fit on its own (its turn, or the whole first prompt, plus
+//     max_new_tokens over the context), invalid UTF-8, a NUL byte or "<ImageHere>" in it:
+//     a QuestionError, and the conversation is as before, so the next question can follow;
+//   - AskOptions::stop (Ctrl-C in the CLI): the answer ends after the current token and is
+//     kept, as if --max-tokens had ended it;
+//   - the model file changed on disk since it was loaded: a tgv::Error before the turn
+//     reads any weight (MappedFile::check_unchanged).
 #pragma once
+#include <atomic>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "tinygptv/chat.h"
+#include "tinygptv/error.h"
 #include "tinygptv/image_encoder.h"
 #include "tinygptv/model_file.h"
 #include "tinygptv/phi2.h"
@@ -28,11 +41,19 @@
 
 namespace tgv {
 
-// Everything one model file holds, loaded (shape-checked, mmapped).
+// Everything one model file holds, loaded (shape-checked, mmapped). Before any tensor
+// is read, the config's weight count is checked against the file's size (an edited
+// config asking for more weights than the file can hold is one message, not a long
+// allocation); then every tensor the config implies is checked by name and shape.
 struct Model {
   explicit Model(const std::string& path);
   explicit Model(ModelFile model_file);  // e.g. a model built in memory (random_model.h)
   const ModelConfig& config() const { return file.config(); }
+  // Throws if the file was truncated or rewritten since it was mapped (mapped_file.h).
+  void check_unchanged() const { file.file().bytes().check_unchanged(); }
+  // Tensors in the file that a model of this config does not read (e.g. the layers past
+  // an edited "layers"), in file order: the CLI mentions them.
+  std::vector<std::string> unused_tensors() const;
   // True when the file says its weights are random (the committed test models).
   bool random_weights() const;
   // True for the small demo model trained on synthetic shapes (weights/demo/, docs/demo.md).
@@ -52,6 +73,19 @@ struct AskOptions {
   SamplerConfig sampler = upstream_sampling(0);  // temperature 1, HF's default top-k 50, top_p 0.9, penalty 1.05
   int max_new_tokens = 300;
   int context_limit = 2000;  // upstream max_length: older rows are dropped beyond it
+  // When given: the answer ends after the token being generated once this is true (it
+  // is read after every token; set from a signal handler, hence an atomic).
+  const std::atomic<bool>* stop = nullptr;
+};
+
+// The longest question ask() tokenises (bytes); a longer one is a QuestionError.
+inline constexpr size_t kMaxQuestionBytes = size_t{1} << 20;
+
+// A question ask() refused before changing anything: the conversation and the cache are
+// as they were, and the next question can follow. Other errors (the model file changed)
+// end the session.
+struct QuestionError : Error {
+  explicit QuestionError(const std::string& what) : Error(what) {}
 };
 
 class ChatSession {
@@ -65,17 +99,23 @@ class ChatSession {
   // One turn. on_text receives the answer's text as it is generated (leading
   // whitespace and a possible "###" held back); returns the answer as upstream
   // reports it (before "###", stripped), which also goes into the conversation.
+  // Throws QuestionError for a question it refuses (see the top of this file).
   std::string ask(const std::string& question, const AskOptions& options, Rng& rng,
                   const std::function<void(std::string_view)>& on_text = {});
 
   // What the last ask() did, for --timings: the prompt rows run (after the cached
   // prefix) and the time to the first answer token (the prefill and one sample), then
   // the answer tokens and the time of the rest (one decode step and sample each).
+  // context_rows: the prompt rows the model saw; dropped_rows: the conversation's first
+  // rows it did not (upstream's truncation); stopped: AskOptions::stop ended the answer.
   struct TurnStats {
     int prompt_tokens = 0;
     double prompt_seconds = 0;
     int answer_tokens = 0;
     double answer_seconds = 0;
+    int context_rows = 0;
+    int dropped_rows = 0;
+    bool stopped = false;
   };
   const TurnStats& last_turn() const { return last_turn_; }
 

@@ -1,4 +1,11 @@
 // `tinygptv <command> ...`: the command table and the one place errors are printed.
+// Every command runs with the SIGBUS handler of mapped files installed (a model file
+// truncated while in use is a one-line error, mapped_file.h) and with its standard
+// descriptors open (a closed one gets /dev/null); an allocation that fails
+// (std::bad_alloc) is one line too, never an abort.
+#include <fcntl.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -7,6 +14,7 @@
 #include "cli/commands.h"
 #include "tinygptv/error.h"
 #include "tinygptv/kernels.h"
+#include "tinygptv/mapped_file.h"
 
 namespace tgv::cli {
 
@@ -46,6 +54,11 @@ int cli_main(int argc, char** argv) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
+  install_mapped_file_fault_handler();
+  // A standard descriptor that is closed (`tinygptv chat <&-`) would go to the next
+  // file opened, and chat would read the model file as questions: /dev/null takes it.
+  for (int fd = 0; fd <= 2; fd++)
+    if (::fcntl(fd, F_GETFD) < 0 && errno == EBADF) ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
   for (const auto& c : kCommands) {
     if (std::strcmp(argv[1], c.name) != 0) continue;
     // Global switches, accepted anywhere after the command name.
@@ -63,7 +76,8 @@ int cli_main(int argc, char** argv) {
       return 1;
     } catch (const std::bad_alloc&) {
       std::fflush(stdout);
-      std::fprintf(stderr, "tinygptv %s: error: out of memory\n", c.name);
+      std::fprintf(stderr, "tinygptv %s: error: out of memory (an allocation failed: the model, image or context needs more memory "
+                   "than this machine gave; docs/limits.md)\n", c.name);
       return 1;
     } catch (const std::exception& e) {
       std::fflush(stdout);

@@ -13,16 +13,23 @@
 // for chat, summed over the turns), --attention-map OUT.png [--attention-map-query N]
 // (the Q-Former's cross-attention over the image patches as a heatmap: all queries
 // averaged, or query N).
+//
+// The edges (docs/limits.md): Ctrl-C during an answer stops it and keeps what was
+// printed (cli/interrupt.h): ask then exits with status 130, chat reads the next
+// question. chat skips blank lines, refuses a question with invalid UTF-8, a NUL byte
+// or one too long for the context with a one-line error and reads the next one, and
+// ends at end of input (including a closed stdin) with status 0.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <iostream>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/interrupt.h"
 #include "cli/progress.h"
 #include "tinygptv/attention_map.h"
 #include "tinygptv/error.h"
@@ -105,6 +112,9 @@ Setup setup(const Args& args) {
                  "circles, squares, triangles and stars; it knows nothing else. For real photos, convert the published "
                  "TinyGPT-V weights (weights/README.md) and pass that file with --model.\n",
                  model_path.c_str());
+  if (const std::vector<std::string> unused = s.model->unused_tensors(); !unused.empty())
+    std::fprintf(stderr, "note: %s holds %zu tensor%s a model of its config does not read (the first: '%s'); is its config edited?\n",
+                 model_path.c_str(), unused.size(), unused.size() == 1 ? "" : "s", unused[0].c_str());
   const ModelConfig& c = s.model->config();
   const auto tmpl = args.get("--template");
   const ChatTemplate t = tmpl ? parse_template(*tmpl) : default_template(c.vision.image_size);
@@ -118,6 +128,22 @@ Setup setup(const Args& args) {
   progress.done();
   return s;
 }
+
+// One line of stdin without its '\n' (false at the end of input, a closed stdin
+// included). Memory stays bounded: past `max` bytes the rest of the line is read but
+// not kept, and the session refuses the max + 1 bytes it gets.
+bool read_line(std::string& line, size_t max) {
+  line.clear();
+  bool any = false;
+  for (int c; (c = std::getchar()) != EOF;) {
+    any = true;
+    if (c == '\n') return true;
+    if (line.size() <= max) line.push_back(static_cast<char>(c));
+  }
+  return any;
+}
+
+bool blank(const std::string& text) { return text.find_first_not_of(" \t\r\n\f\v") == std::string::npos; }
 
 void print_text(std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
@@ -154,12 +180,20 @@ int cmd_ask(int argc, char** argv) {
   Args args(argc, argv, kOptions, kSwitches);
   std::string question;
   for (const auto& p : args.positional()) question += (question.empty() ? "" : " ") + p;
-  if (question.empty()) fail("ask: no question given (tinygptv ask --model M --image IMG \"What is in this image?\")");
-  const AskOptions options = ask_options(args);
+  if (blank(question)) fail("ask: no question given (tinygptv ask --model M --image IMG \"What is in this image?\")");
+  AskOptions options = ask_options(args);
   Setup s = setup(args);
   Rng rng(options.sampler.seed);
+  AnswerInterrupt interrupt;
+  options.stop = interrupt.begin();
   const std::string answer = s.session->ask(task_prefix(s.task) + question, options, rng, print_text);
+  const bool interrupted = interrupt.end();
   std::printf("\n");
+  if (interrupted) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "(answer stopped: Ctrl-C)\n");
+    return 130;
+  }
   if (args.has("--timings")) {
     std::fflush(stdout);
     Timings t;
@@ -175,24 +209,40 @@ int cmd_ask(int argc, char** argv) {
 int cmd_chat(int argc, char** argv) {
   Args args(argc, argv, kOptions, kSwitches);
   if (!args.positional().empty()) fail("chat: unexpected argument '" + args.positional()[0] + "' (questions come on stdin)");
-  const AskOptions options = ask_options(args);
+  AskOptions options = ask_options(args);
   Setup s = setup(args);
   Rng rng(options.sampler.seed);
   const bool tty = ::isatty(0) == 1;
   std::string line, last_answer;
   Timings timings;
   int turns = 0;
+  AnswerInterrupt interrupt;
   for (;;) {
     if (tty) std::printf("you> "), std::fflush(stdout);
-    if (!std::getline(std::cin, line)) break;
-    if (line.empty()) continue;
+    if (!read_line(line, kMaxQuestionBytes)) {  // end of input, or stdin closed or unreadable
+      if (tty) std::printf("\n");
+      break;
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // a CRLF line
+    if (blank(line)) continue;
     if (line == "/quit" || line == "/exit") break;
     if (tty) std::printf("tinygptv> ");
-    last_answer = s.session->ask(task_prefix(s.task) + line, options, rng, print_text);
+    options.stop = interrupt.begin();
+    try {
+      last_answer = s.session->ask(task_prefix(s.task) + line, options, rng, print_text);
+    } catch (const QuestionError& e) {  // refused before anything ran: the conversation is as it was
+      interrupt.end();
+      if (tty) std::printf("\n");
+      std::fflush(stdout);
+      std::fprintf(stderr, "tinygptv chat: error: %s\n", e.what());
+      continue;
+    }
+    const bool interrupted = interrupt.end();
     timings.add(s.session->last_turn());
     turns++;
     std::printf("\n");
     std::fflush(stdout);
+    if (interrupted) std::fprintf(stderr, "(answer stopped: Ctrl-C; another Ctrl-C while answering, or one at the prompt, quits)\n");
   }
   if (args.has("--timings")) timings.print(s, turns);
   if (const auto boxes = args.get("--boxes")) write_boxes(args.required("--image"), last_answer, *boxes);

@@ -2,19 +2,85 @@
 #include "tinygptv/mapped_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <new>
 
 #include "tinygptv/error.h"
 
 namespace tgv {
+
+namespace {
+
+// The mapped files, for the SIGBUS handler: a fixed table the handler can read without
+// allocating or locking (async-signal-safe). Writers (mapping, unmapping) take a mutex;
+// `begin` is published last, so a reader that sees it also sees the size and path.
+// A process maps a handful of files; past kSlots a mapping is simply not named.
+struct MappingSlot {
+  std::atomic<const uint8_t*> begin{nullptr};
+  size_t size = 0;
+  char path[1024] = {};
+};
+constexpr int kSlots = 64;
+MappingSlot g_mappings[kSlots];
+std::mutex g_mappings_mutex;
+
+void register_mapping(const uint8_t* begin, size_t size, const std::string& path) {
+  std::lock_guard<std::mutex> lock(g_mappings_mutex);
+  for (MappingSlot& s : g_mappings) {
+    if (s.begin.load(std::memory_order_relaxed) != nullptr) continue;
+    s.size = size;
+    const size_t n = std::min(path.size(), sizeof s.path - 1);
+    std::memcpy(s.path, path.data(), n);
+    s.path[n] = '\0';
+    s.begin.store(begin, std::memory_order_release);
+    return;
+  }
+}
+
+void unregister_mapping(const uint8_t* begin) {
+  std::lock_guard<std::mutex> lock(g_mappings_mutex);
+  for (MappingSlot& s : g_mappings)
+    if (s.begin.load(std::memory_order_relaxed) == begin) s.begin.store(nullptr, std::memory_order_release);
+}
+
+void write_stderr(const char* s) {
+  size_t n = std::strlen(s);
+  while (n > 0) {
+    const ssize_t w = ::write(2, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+void on_sigbus(int sig, siginfo_t* info, void*) {
+  // si_addr is the faulting address only for a fault (si_code > 0), not for kill/raise.
+  const uint8_t* at = info && info->si_code > 0 ? static_cast<const uint8_t*>(info->si_addr) : nullptr;
+  for (const MappingSlot& s : g_mappings) {
+    const uint8_t* begin = s.begin.load(std::memory_order_acquire);
+    if (!begin || at < begin || at >= begin + s.size) continue;
+    write_stderr("tinygptv: error: ");
+    write_stderr(s.path);
+    write_stderr(" could not be read any more (SIGBUS: it was truncated on disk after it was loaded, or the disk failed); load it again\n");
+    ::_exit(1);
+  }
+  // Not a mapped file: the default action (the signal ends the process) once this returns.
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+}  // namespace
 
 MappedFile::MappedFile(const std::string& path) : path_(path) {
   int fd = ::open(path.c_str(), O_RDONLY);
@@ -34,11 +100,16 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
   if (TGV_HAVE_MMAP && size_ > 0) {  // without mmap (WebAssembly) the file is read instead
     void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
     const int map_errno = errno;
-    ::close(fd);
-    // e.g. 3 GB on a 32-bit machine: no room in the address space, nor would a copy fit
-    if (p == MAP_FAILED) fail("cannot map " + path + " (" + std::to_string(file_size) + " bytes): " + std::strerror(map_errno));
+    if (p == MAP_FAILED) {
+      ::close(fd);
+      // e.g. 3 GB on a 32-bit machine: no room in the address space, nor would a copy fit
+      fail("cannot map " + path + " (" + std::to_string(file_size) + " bytes): " + std::strerror(map_errno));
+    }
     data_ = static_cast<const uint8_t*>(p);
     mapped_ = true;
+    fd_ = fd;  // kept for check_unchanged()
+    mtime_ = static_cast<int64_t>(st.st_mtime);
+    register_mapping(data_, size_, path_);
     return;
   }
   ::close(fd);
@@ -67,18 +138,38 @@ uint8_t* MappedFile::writable() {
   return const_cast<uint8_t*>(data_);
 }
 
-MappedFile::~MappedFile() {
+void MappedFile::check_unchanged() const {
+  if (fd_ < 0) return;
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) fail(path_ + ": cannot check the file any more: " + std::strerror(errno));
+  const uint64_t now = static_cast<uint64_t>(st.st_size);
+  if (now < size_)
+    fail(path_ + " changed on disk after it was loaded (it was " + std::to_string(size_) + " bytes, now " + std::to_string(now) +
+         "); load it again");
+  if (static_cast<int64_t>(st.st_mtime) != mtime_)
+    fail(path_ + " changed on disk after it was loaded (it was rewritten: another modification time); load it again");
+}
+
+void MappedFile::release() {
+  if (fd_ >= 0) {
+    unregister_mapping(data_);
+    ::close(fd_);
+  }
   if (mapped_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
+
+MappedFile::~MappedFile() { release(); }
 
 MappedFile::MappedFile(MappedFile&& o) noexcept { *this = std::move(o); }
 
 MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
   if (this != &o) {
-    if (mapped_) ::munmap(const_cast<uint8_t*>(data_), size_);
+    release();
     path_ = std::move(o.path_);
     mapped_ = o.mapped_;
     writable_ = o.writable_;
+    fd_ = o.fd_;
+    mtime_ = o.mtime_;
     size_ = o.size_;
     fallback_ = std::move(o.fallback_);
     data_ = mapped_ ? o.data_ : fallback_.data();
@@ -86,8 +177,20 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
     o.size_ = 0;
     o.mapped_ = false;
     o.writable_ = false;
+    o.fd_ = -1;
   }
   return *this;
+}
+
+void install_mapped_file_fault_handler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction sa {};
+    sa.sa_sigaction = on_sigbus;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGBUS, &sa, nullptr);
+  });
 }
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {

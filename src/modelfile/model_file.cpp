@@ -11,6 +11,13 @@ namespace tgv {
 
 namespace {
 
+// Sizes no tensor pins down get a limit, so an edited config cannot size a buffer
+// beyond any real image (docs/limits.md). The patch grid: the position table is
+// interpolated to image_size / patch_size a side, and every image-side activation
+// has (grid^2 + 1) rows. Upstream runs 16 (224 px) and 32 (448 px); 128 a side is
+// 16385 image tokens, about 1 GB of activations at the real widths.
+constexpr int kMaxPatchGrid = 128;
+
 const Json& section(const Json& j, const char* name) {
   const Json* s = j.find(name);
   if (!s || !s->is_object()) fail(std::string("config: missing section '") + name + "'");
@@ -75,6 +82,9 @@ ModelConfig ModelConfig::from_json(const Json& j) {
 
   if (c.vision.width % c.vision.heads) fail("config: vision.width is not a multiple of vision.heads");
   if (c.vision.image_size % c.vision.patch_size) fail("config: vision.image_size is not a multiple of vision.patch_size");
+  if (c.vision.image_size / c.vision.patch_size > kMaxPatchGrid)
+    fail("config: vision.image_size / vision.patch_size = " + std::to_string(c.vision.image_size / c.vision.patch_size) +
+         " patches a side exceeds the limit of " + std::to_string(kMaxPatchGrid));
   if (c.qformer.hidden % c.qformer.heads) fail("config: qformer.hidden is not a multiple of qformer.heads");
   if (c.llm.hidden % c.llm.heads) fail("config: llm.hidden is not a multiple of llm.heads");
   const int head_dim = c.llm.hidden / c.llm.heads;

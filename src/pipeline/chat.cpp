@@ -50,11 +50,13 @@ void Conversation::ask(const std::string& text) {
 
 void Conversation::answer(const std::string& text) { messages_.emplace_back(assistant_, text); }
 
-std::string Conversation::prompt() const {
+std::string Conversation::history() const {
   std::string out = system_ + sep_;
   for (const auto& [role, message] : messages_) out += role + message + sep_;
-  return out + assistant_;
+  return out;
 }
+
+std::string Conversation::prompt() const { return history() + assistant_; }
 
 std::string extract_answer(std::string_view generated) {
   std::string_view s = generated.substr(0, generated.find(kStopString));

@@ -6,6 +6,7 @@
 //   inputs_llama = self.llama_proj2(self.llama_proj(query_output.last_hidden_state))  # [Q, D]
 #include "tinygptv/image_encoder.h"
 
+#include <filesystem>
 #include <string>
 
 #include "tinygptv/error.h"
@@ -41,6 +42,14 @@ std::vector<float> ImageEncoder::encode(const float* pixels, const DumpFn& dump,
 std::vector<float> load_pixels(const std::string& path, int S) {
   const bool npy = path.size() >= 4 && path.compare(path.size() - 4, 4, ".npy") == 0;
   if (!npy) return preprocess_image(load_image(path), S);
+  // The array is read whole: a file larger than a float32 [3, S, S] array and the
+  // largest .npy header (64 KiB) is refused before it is read.
+  const uint64_t want = uint64_t{4} * 3 * static_cast<uint64_t>(S) * static_cast<uint64_t>(S);
+  std::error_code ec;
+  const uintmax_t bytes = std::filesystem::file_size(path, ec);
+  if (!ec && bytes > want + (uint64_t{1} << 16))
+    fail(path + ": " + std::to_string(bytes) + " bytes is more than a float32 [3, " + std::to_string(S) + ", " + std::to_string(S) +
+         "] pixel array takes (" + std::to_string(want) + " bytes of data)");
   const NpyArray a = read_npy(path);
   if (a.dtype != "<f4") fail(path + ": pixel arrays must be float32 ('<f4'), got '" + a.dtype + "'");
   if (a.shape != std::vector<int64_t>{3, S, S})

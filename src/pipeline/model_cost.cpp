@@ -42,4 +42,27 @@ uint64_t kv_cache_bytes(const LlmConfig& c, int pos) {
   return static_cast<uint64_t>(c.layers) * 2 * static_cast<uint64_t>(pos) * static_cast<uint64_t>(c.hidden) * sizeof(float);
 }
 
+double config_weight_count(const ModelConfig& c) {
+  auto linear = [](double n_out, double n_in) { return n_out * n_in + n_out; };
+  const double W = c.vision.width, P = c.vision.patch_size, M = c.vision.mlp_dim;
+  double n = linear(W, 3 * P * P) + W;  // patch embedding, cls token
+  n += c.vision.layers * (2 * W + 3 * W * W + 2 * W + linear(W, W) + 2 * W + linear(M, W) + linear(W, M));
+  n += 2 * W;  // ln_vision
+
+  const double H = c.qformer.hidden, I = c.qformer.intermediate, Q = c.qformer.query_tokens;
+  n += Q * H + 2 * H;  // query tokens, embeddings LayerNorm
+  auto attention = [&](double kv_width) { return linear(H, H) + 2 * linear(H, kv_width) + linear(H, H) + 2 * H; };
+  const int f = c.qformer.cross_attention_freq;
+  const double cross_layers = (c.qformer.layers + f - 1) / f;  // layers i with qformer_has_cross(i): i % f == 0
+  n += c.qformer.layers * (attention(H) + linear(I, H) + linear(H, I) + 2 * H) + cross_layers * attention(W);
+
+  const double mid = c.projector.mid, D = c.llm.hidden, V = c.llm.vocab_size, F = c.llm.intermediate;
+  const double hd = D / c.llm.heads;
+  n += linear(mid, H) + linear(D, mid);
+  n += V * D;  // embed_tokens
+  n += c.llm.layers * (2 * D + linear(3 * D, D) + 4 * hd + linear(D, D) + D + linear(F, D) + linear(D, F));
+  n += 2 * D + linear(V, D);  // final_layernorm, lm_head
+  return n;
+}
+
 }  // namespace tgv
