@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <new>
+#include <utility>
 
 #include "tinygptv/error.h"
 
@@ -59,6 +60,15 @@ MappedFile MappedFile::anonymous(size_t size, const std::string& name) {
   m.size_ = size;
   m.mapped_ = true;
   m.writable_ = true;
+  return m;
+}
+
+MappedFile MappedFile::from_bytes(std::vector<uint8_t> bytes, const std::string& name) {
+  MappedFile m;
+  m.path_ = name;
+  m.fallback_ = std::move(bytes);
+  m.data_ = m.fallback_.data();
+  m.size_ = m.fallback_.size();
   return m;
 }
 
