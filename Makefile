@@ -9,6 +9,10 @@
 #   make bench        `tinygptv bench` on a full-size random model (docs/performance.md)
 #   make bench-parts  speed of the parts: kernels, JPEG/PNG decoding, tokenizer
 #   make scalar-test  the tests with only the portable scalar kernels compiled in
+#   make fuzz         build the libFuzzer targets (clang, build-fuzz/) and run each for
+#                     FUZZ_SECONDS (default 60; FUZZ_TARGETS="json png" picks some);
+#                     grown corpora stay in build-fuzz/corpus/ (docs/robustness.md)
+#   make fuzz-smoke   the same, 10 s per target (what CI can afford)
 #   make cross-test ARCH=aarch64|s390x|armhf|wasm32
 #                     cross-build and run every test under qemu / node (installs the
 #                     Debian toolchain and emulator if missing; docs/porting.md)
@@ -25,7 +29,12 @@ ASK_FLAGS ?= --template minigptv2 --task vqa --temp 0 --max-tokens 60
 PYTHON  ?= /usr/bin/python3
 BENCH_FLAGS ?= --random full --dtype f16
 
-.PHONY: all build run test asan-test scalar-test cross-test cross-test-all fixtures bench bench-parts deps clean demo-model
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+
+.PHONY: all build run test asan-test scalar-test cross-test cross-test-all fixtures bench bench-parts deps clean demo-model \
+        fuzz fuzz-smoke fuzz-build
 
 all: run
 
@@ -50,6 +59,17 @@ asan-test: deps
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 	sh tests/fuzz/run-fuzzers.sh build-asan 20
+
+fuzz-build:
+	@sh tests/install-deps.sh fuzz
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTGV_FUZZ=ON -DTGV_TESTS=OFF -DTGV_SCALAR_ONLY=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+fuzz: fuzz-build
+	sh tests/fuzz/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	sh tests/fuzz/fuzz.sh $(FUZZ_BUILD) 10 $(FUZZ_TARGETS)
 
 scalar-test: deps
 	cmake -S . -B build-scalar -DCMAKE_BUILD_TYPE=Release -DTGV_SCALAR_ONLY=ON -DTGV_TESTS=ON >/dev/null
@@ -77,4 +97,4 @@ bench-parts: build
 	sh tests/bench/run.sh $(BUILD)
 
 clean:
-	rm -rf build build-asan build-scalar build-cross-*
+	rm -rf build build-asan build-scalar build-fuzz build-cross-*

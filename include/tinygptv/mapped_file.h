@@ -37,6 +37,9 @@ class MappedFile {
   // system refuses. Fill it through writable() before handing it to a reader.
   static MappedFile anonymous(size_t size, const std::string& name);
   uint8_t* writable();  // anonymous mappings only (a tgv::Error otherwise)
+  // The same object over bytes already in memory (kept, not mapped), named `name`:
+  // e.g. a fuzz input, whose exact size AddressSanitizer then checks.
+  static MappedFile from_bytes(std::vector<uint8_t> bytes, const std::string& name);
 
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }

@@ -343,6 +343,8 @@ std::string Json::dump() const {
     case Type::Number: {
       if (is_int_) return std::to_string(int_);
       if (!std::isfinite(num_)) return "null";
+      // -0.0 as "-0" would read back as the integer 0 and lose its sign
+      if (num_ == 0 && std::signbit(num_)) return "-0.0";
       return format_shortest(num_);  // shortest round-trip form
     }
     case Type::String: return json_quote(str_);

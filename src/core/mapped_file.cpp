@@ -15,6 +15,7 @@
 #include <fstream>
 #include <mutex>
 #include <new>
+#include <utility>
 
 #include "tinygptv/error.h"
 
@@ -130,6 +131,15 @@ MappedFile MappedFile::anonymous(size_t size, const std::string& name) {
   m.size_ = size;
   m.mapped_ = true;
   m.writable_ = true;
+  return m;
+}
+
+MappedFile MappedFile::from_bytes(std::vector<uint8_t> bytes, const std::string& name) {
+  MappedFile m;
+  m.path_ = name;
+  m.fallback_ = std::move(bytes);
+  m.data_ = m.fallback_.data();
+  m.size_ = m.fallback_.size();
   return m;
 }
 

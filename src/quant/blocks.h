@@ -11,15 +11,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <source_location>
 
 namespace tgv::quant {
 
-inline void require_whole_blocks(size_t n, size_t block, const char* format,
-                                 std::source_location where = std::source_location::current()) {
+// The caller's file:line come from __builtin_FILE / __builtin_LINE (GCC and clang),
+// which is what std::source_location::current() is built on; clang before 15 has no
+// std::source_location with libstdc++, and the libFuzzer build uses Debian 12's clang 14.
+inline void require_whole_blocks(size_t n, size_t block, const char* format, const char* file = __builtin_FILE(),
+                                 int line = __builtin_LINE()) {
   if (n % block == 0) return;
-  std::fprintf(stderr, "tinygptv: internal error at %s:%u: %s rows are whole blocks of %zu weights, got n = %zu\n",
-               where.file_name(), static_cast<unsigned>(where.line()), format, block, n);
+  std::fprintf(stderr, "tinygptv: internal error at %s:%d: %s rows are whole blocks of %zu weights, got n = %zu\n",
+               file, line, format, block, n);
   std::abort();
 }
 

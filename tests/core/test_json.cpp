@@ -1,6 +1,8 @@
 // JSON reader: valid documents, and every malformed input is a tgv::Error.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "tinygptv/error.h"
 #include "tinygptv/json.h"
 
@@ -30,4 +32,13 @@ TEST_CASE("json rejects malformed input with an error, never a crash") {
   CHECK_THROWS_AS(Json::parse(deep), tgv::Error);
   CHECK_THROWS_AS(Json::parse("1.5").as_int(), tgv::Error);
   CHECK_THROWS_AS(Json::parse("[]").at("k"), tgv::Error);
+}
+
+TEST_CASE("json dump reads back as the same value (fuzz_json findings)") {
+  // "-0e3" is the double -0.0; it was written as "-0", which reads back as the integer 0
+  const Json z = Json::parse("[-0e3,-0,0.0]");
+  CHECK(z.dump() == "[-0.0,0,0]");
+  CHECK(Json::parse(z.dump()).dump() == z.dump());
+  CHECK(std::signbit(Json::parse(z.dump()).as_array()[0].as_number()));
+  CHECK(Json::number(-0.0).dump() == "-0.0");
 }
