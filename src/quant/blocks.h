@@ -5,21 +5,22 @@
 // precondition of every row function -- n is a whole number of blocks -- is a
 // programmer error once sizes have passed dtype_bytes (the check for untrusted
 // sizes), so it gets the same treatment as TGV_ASSERT: always on, file:line, abort.
+// The caller's file:line come from __builtin_FILE/__builtin_LINE (GCC, Clang, MSVC)
+// rather than std::source_location, which emscripten's libc++ 14 does not have.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <source_location>
 
 namespace tgv::quant {
 
 inline void require_whole_blocks(size_t n, size_t block, const char* format,
-                                 std::source_location where = std::source_location::current()) {
+                                 const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) {
   if (n % block == 0) return;
   std::fprintf(stderr, "tinygptv: internal error at %s:%u: %s rows are whole blocks of %zu weights, got n = %zu\n",
-               where.file_name(), static_cast<unsigned>(where.line()), format, block, n);
+               file, line, format, block, n);
   std::abort();
 }
 
