@@ -17,6 +17,7 @@
 #                     cross-build and run every test under qemu / node (installs the
 #                     Debian toolchain and emulator if missing; docs/porting.md)
 #   make cross-test-all  the four of them
+#   make ci-cross     aarch64 and s390x, only the platform suites (CI_CROSS_SUITES)
 #   make demo-model   retrain the demo model from scratch (Debian's PyTorch, about 30 minutes
 #                     on 2 quiet cores) and rewrite weights/demo/ and tests/data/demo/
 
@@ -33,7 +34,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 
-.PHONY: all build run test asan-test scalar-test cross-test cross-test-all fixtures bench bench-parts deps clean demo-model \
+.PHONY: all build run test asan-test scalar-test cross-test cross-test-all ci-cross fixtures bench bench-parts deps clean demo-model \
         fuzz fuzz-smoke fuzz-build
 
 all: run
@@ -82,6 +83,10 @@ cross-test:
 
 cross-test-all:
 	for a in aarch64 s390x armhf wasm32; do JOBS=$(JOBS) sh tests/cross/cross-test.sh $$a || exit 1; done
+
+CI_CROSS_SUITES ?= core quant kernels modelfile checkpoint
+ci-cross:
+	for a in aarch64 s390x; do SUITES="$(CI_CROSS_SUITES)" JOBS=$(JOBS) sh tests/cross/cross-test.sh $$a || exit 1; done
 
 fixtures:
 	sh tests/reference/make_fixtures.sh $(PYTHON)

@@ -79,7 +79,11 @@ std::vector<std::vector<int>> tokenize_segments(const Tokenizer& tokenizer, std:
 // The tokenizer directory used when none is given: the first of
 //   ./weights/tokenizer, <dir of the executable>/../weights/tokenizer,
 //   <dir of the executable>/weights/tokenizer
-// that holds a vocab.json. Throws tgv::Error listing the places tried.
+// that holds a vocab.json. Throws tgv::Error listing the places tried. The executable
+// is /proc/self/exe, and also the path the program was started as, if it was given
+// with set_program_path (argv[0]): under node (WebAssembly) /proc/self/exe is node,
+// and argv[0] is tinygptv.js; elsewhere there may be no /proc at all.
 std::string default_tokenizer_dir();
+void set_program_path(const char* argv0);
 
 }  // namespace tgv

@@ -15,6 +15,7 @@
 #include "tinygptv/error.h"
 #include "tinygptv/kernels.h"
 #include "tinygptv/mapped_file.h"
+#include "tinygptv/tokenizer.h"
 
 namespace tgv::cli {
 
@@ -50,6 +51,7 @@ void usage(FILE* f) {
 }  // namespace
 
 int cli_main(int argc, char** argv) {
+  set_program_path(argc > 0 ? argv[0] : nullptr);  // where the default tokenizer is looked for
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

@@ -5,6 +5,8 @@
 // precondition of every row function -- n is a whole number of blocks -- is a
 // programmer error once sizes have passed dtype_bytes (the check for untrusted
 // sizes), so it gets the same treatment as TGV_ASSERT: always on, file:line, abort.
+// The caller's file:line come from __builtin_FILE/__builtin_LINE (GCC, Clang, MSVC)
+// rather than std::source_location, which emscripten's libc++ 14 does not have.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -92,6 +93,15 @@ TEST_CASE("a file over 4 GiB: mapped whole on 64-bit, a clear error on 32-bit, n
     fs::remove(p);
     return;
   }
+  if (fs::file_size(p) != size) {  // emscripten 3.1's truncate() keeps the low 32 bits of the length
+    MESSAGE("resize_file made " << fs::file_size(p) << " bytes; the last byte is written instead");
+    FILE* f = std::fopen(p.string().c_str(), "r+b");
+    REQUIRE(f);
+    REQUIRE(fseeko(f, static_cast<off_t>(size - 1), SEEK_SET) == 0);
+    REQUIRE(std::fputc(0, f) == 0);
+    std::fclose(f);
+  }
+  REQUIRE(fs::file_size(p) == size);
   if (sizeof(size_t) >= 8) {
     const tgv::MappedFile m(p.string());
     CHECK(m.size() == size);

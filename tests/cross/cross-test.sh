@@ -3,6 +3,7 @@
 # suite there under emulation: `make cross-test ARCH=...` (docs/porting.md).
 #
 #   sh tests/cross/cross-test.sh ARCH [BUILD_DIR]
+#   SUITES="core quant" sh tests/cross/cross-test.sh ARCH   only those test suites
 #
 #   aarch64  g++-aarch64-linux-gnu, qemu-aarch64 -cpu max: the NEON kernel set runs
 #   s390x    g++-s390x-linux-gnu, qemu-s390x: big-endian, every file format
@@ -11,9 +12,10 @@
 #
 # Installs what is missing from Debian's packages (waiting for the apt lock if
 # another install holds it), configures BUILD_DIR (default build-cross-ARCH) with
-# tests/cross/ARCH.cmake, builds every test, and runs ctest: each test binary, and
-# every tinygptv the tests start, goes through the emulator
-# (CMAKE_CROSSCOMPILING_EMULATOR). Prints the wall time of each step.
+# tests/cross/ARCH.cmake, builds every test (or the suites named in SUITES: `make
+# ci-cross`), and runs ctest: each test binary, and every tinygptv the tests start,
+# goes through the emulator (CMAKE_CROSSCOMPILING_EMULATOR). Prints the wall time of
+# each step.
 set -eu
 arch=${1:?usage: cross-test.sh aarch64|s390x|armhf|wasm32 [build-dir]}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -48,15 +50,23 @@ if [ -n "$missing" ]; then
 fi
 t1=$(now)
 
+# A toolchain file's flags reach only a fresh CMake cache (CMAKE_*_FLAGS_INIT): start the
+# cache anew when the file changed since (objects whose flags are unchanged are kept).
+toolchain="$root/tests/cross/$arch.cmake"
+[ -f "$build/CMakeCache.txt" ] && [ "$toolchain" -nt "$build/CMakeCache.txt" ] && rm -f "$build/CMakeCache.txt"
 # Lean builds: -O2, the test binaries and the CLI only (no benches, no fuzzers' corpus runs).
-cmake -S "$root" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$root/tests/cross/$arch.cmake" \
+cmake -S "$root" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DTGV_TESTS=ON >/dev/null
-targets=$(cd "$root/tests" && for d in */; do d=${d%/}; ls "$d"/*.cpp >/dev/null 2>&1 && [ -d "$root/src/$d" ] && echo "test_$d"; done)
-cmake --build "$build" -j "$jobs" $(for t in tinygptv $targets; do printf -- '--target %s ' "$t"; done)
+suites=${SUITES:-$(cd "$root/tests" && for d in */; do d=${d%/}; ls "$d"/*.cpp >/dev/null 2>&1 && [ -d "$root/src/$d" ] && echo "$d"; done)}
+for s in $suites; do
+  [ -d "$root/src/$s" ] && ls "$root/tests/$s"/*.cpp >/dev/null 2>&1 || { echo "cross-test: no test suite '$s'" >&2; exit 2; }
+done
+cmake --build "$build" -j "$jobs" $(for s in $suites; do printf -- '--target test_%s ' "$s"; done) --target tinygptv
 t2=$(now)
 
-(cd "$build" && ctest --output-on-failure -j "$jobs")
-if [ "$arch" = aarch64 ]; then  # the NEON set must be compiled in and compared with the scalar one
+(cd "$build" && ctest --output-on-failure -j "$jobs" -R "^($(echo $suites | tr ' ' '|'))\$")
+case " $suites " in *" kernels "*) neon=yes ;; *) neon=no ;; esac
+if [ "$arch" = aarch64 ] && [ $neon = yes ]; then  # the NEON set must be compiled in and compared with the scalar one
   out=$(cd "$build" && qemu-aarch64 -cpu max ./test_kernels -s -tc='*SIMD KernelSet*' 2>&1)
   echo "$out" | grep "neon vs scalar" || { echo "cross-test: the NEON kernel set was not tested" >&2; exit 1; }
 fi
