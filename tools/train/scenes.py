@@ -7,6 +7,7 @@ A scene is a pure function of its seed:
                                        # reduced with PIL's BICUBIC (what tinygptv's
                                        # preprocessing does to any larger image), then noise
     big = render_large(scene, size)    # the 4x drawing of a noise-free scene (to ship)
+    cover = object_cover(scene, size, patch)   # [objects, patches]: how much of each patch each object fills
 
 Ground truth per object: its shape name, colour name and bounding box, both in pixels
 of the size x size image and in TinyGPT-V's 0-100 grid (model.md section 7:
@@ -16,7 +17,7 @@ Objects never overlap, and no two objects share both shape and colour, so "the r
 circle" always names one object. They are listed left to right (by box centre), the
 order every answer uses.
 
-Run as a script to write sample scenes: /usr/bin/python3 tools/train/scenes.py OUT_DIR N [FIRST_SEED]
+Run as a script to write sample scenes: /usr/bin/python3 tools/train/scenes.py OUT_DIR N [FIRST_SEED [SIZE]]
 """
 import json
 import math
@@ -140,6 +141,27 @@ def _draw(scene, size):
     return img
 
 
+def object_cover(scene, size, patch):
+    """[n objects, (size / patch)^2] float32: the fraction of each patch (row-major, the
+    ViT's order) that each object (left to right) covers, from a drawing at `size`
+    (training targets for the auxiliary losses, not pixels the model sees)."""
+    g = size // patch
+    mask = Image.new("L", (size, size), 0)
+    d = ImageDraw.Draw(mask)
+    for k, o in enumerate(scene["objects"]):
+        box = [v * size for v in o["layout"]]
+        if o["shape"] == "circle":
+            d.ellipse(box, fill=k + 1)
+        elif o["shape"] == "square":
+            d.rectangle(box, fill=k + 1)
+        else:
+            d.polygon(_polygon(o["shape"], box, o["rotation"]), fill=k + 1)
+    m = np.asarray(mask)[: g * patch, : g * patch]
+    ks = np.arange(1, len(scene["objects"]) + 1, dtype=np.uint8)[:, None, None]
+    hit = (m[None] == ks).astype(np.float32).reshape(len(ks), g, patch, g, patch)
+    return hit.mean((2, 4)).reshape(len(ks), g * g)
+
+
 def ground_truth(scene):
     """The JSON-able ground truth: objects left to right with shape, colour, box100."""
     return {"seed": scene["seed"], "objects": [{"shape": o["shape"], "colour": o["colour"], "box": o["box100"]}
@@ -152,6 +174,6 @@ if __name__ == "__main__":
     os.makedirs(out, exist_ok=True)
     for s in range(first, first + n):
         sc = make_scene(s)
-        render(sc, 84).save(os.path.join(out, f"scene_{s}.png"))
+        render(sc, int(sys.argv[4]) if len(sys.argv) > 4 else 84).save(os.path.join(out, f"scene_{s}.png"))
         with open(os.path.join(out, f"scene_{s}.json"), "w") as f:
             json.dump(ground_truth(sc), f)

@@ -22,21 +22,27 @@ What is special about training it:
     their mean predict the object count and which shapes and colours the scene
     holds, and on image embedding k (k < 4) the colour, shape and box of the k-th
     object from the left (or "none"), so that each object gets an embedding the
-    language model can copy from. Without it the language side learns the answer
-    formats within ~100 steps and then guesses for hundreds of steps before it uses
-    the image. The heads are not part of the model and are not exported.
-  * Every example is a fresh scene (seeded by its step and index), so there is no
-    epoch and no overfitting to a fixed set; the evaluation scenes use seeds from
-    EVAL_SEED_BASE on, which training never reaches.
+    language model can copy from. The heads are not exported.
+  * Options, off by default (docs/demo.md says what they showed): --dense-aux adds
+    heads on every ViT patch (colour, shape, left-to-right rank and box of the object
+    under it) and a cross-attention target for Q-Former queries 0-3 (query k looks at
+    the k-th object from the left); --soft-boxes gives box coordinates (each number
+    0-100 is one token) a Gaussian target over the neighbouring numbers;
+    --vision-steps N trains the image side alone on the auxiliary losses first;
+    --per-scene N asks N questions about each scene; --config overrides sizes.
+  * Every scene is fresh (seeded by its step and index), so there is no epoch and no
+    overfitting to a fixed set; the evaluation scenes use seeds from EVAL_SEED_BASE
+    on, which training never reaches.
 
     /usr/bin/python3 tools/train/train.py [--steps N] [--out weights/demo]
-    /usr/bin/python3 tools/train/train.py --export-only CHECKPOINT.pt
+    /usr/bin/python3 tools/train/train.py --export-only CHECKPOINT.pt [--eval-only --eval-scenes 200]
 """
 import argparse
 import json
 import math
 import os
 import random
+import re
 import sys
 import tempfile
 import time
@@ -67,7 +73,10 @@ CONFIG = dict(
 SEED = 1234
 EVAL_SEED_BASE = 10_000_000  # scenes for evaluation start here; training seeds stay below
 NEVER_BIAS = -30.0           # lm_head bias of tokens no answer uses
-AUX_WEIGHT = 1.0             # weight of the auxiliary scene-content loss (training only)
+AUX_WEIGHT = 1.0             # weight of the auxiliary losses (training only)
+SOFT_SIGMA = 1.5             # std (in grid units) of the soft target of a box coordinate (--soft-boxes)
+DENSE_AUX = False            # --dense-aux: the patch and cross-attention auxiliary losses too
+SOFT_BOXES = False           # --soft-boxes: Gaussian targets for box coordinates
 AUX = "aux."                 # name prefix of the auxiliary heads (never exported)
 MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32).reshape(3, 1, 1)
 STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32).reshape(3, 1, 1)
@@ -112,6 +121,24 @@ class Vocab:
         self.in_ids = sorted(ids_in | ids_out)
         self.in_index = {t: i for i, t in enumerate(self.in_ids)}
         self.out_index = {t: i for i, t in enumerate(self.out_ids)}
+        # box coordinates: "{<23><12>...": each number 0-100 is one token of its own
+        self.number_of = {}
+        for v in range(101):
+            ids = self.encode(str(v))
+            assert len(ids) == 1 and ids[0] in self.out_index, v
+            self.number_of[ids[0]] = v
+        self.number_rows = torch.tensor([self.out_index[self.encode(str(v))[0]] for v in range(101)])
+        self.value_of_row = torch.full((len(self.out_ids),), -1)
+        self.value_of_row[self.number_rows] = torch.arange(101)
+
+    def soft_number_targets(self, rows):
+        """rows [n] (answer-vocabulary rows of coordinate tokens) -> [n, answer vocab]: a
+        Gaussian (std SOFT_SIGMA) over the 101 number tokens around each value."""
+        v = self.value_of_row[rows].float()[:, None]                               # [n, 1]
+        w = torch.exp(-0.5 * ((torch.arange(101).float()[None] - v) / SOFT_SIGMA) ** 2)
+        out = torch.zeros(len(rows), len(self.out_ids))
+        out[:, self.number_rows] = w / w.sum(-1, keepdim=True)
+        return out
 
     def encode(self, text):
         if text not in self.cache:
@@ -119,25 +146,55 @@ class Vocab:
         return self.cache[text]
 
 
-def make_batch(vocab, step, batch):
-    """batch examples, each a fresh scene seeded (step, i): pixels [B,3,S,S] and token lists."""
-    S = CONFIG["vision"]["image_size"]
+def make_batch(vocab, step, batch, per_scene):
+    """batch fresh scenes, each seeded step * batch + i, and per_scene questions about each:
+    pixels [B,3,S,S], the questions (token lists, kind, scene index) and the scenes'
+    targets for the auxiliary losses (see loss_of)."""
+    S, P = CONFIG["vision"]["image_size"], CONFIG["vision"]["patch_size"]
+    N = (S // P) ** 2
+    n_col, n_shp = len(scenes.COLOUR_NAMES), len(scenes.SHAPES)
     pix, items = [], []
+    t = {"count": [], "has": [], "slot_colour": [], "slot_shape": [], "slot_box": [], "slot_on": [],
+         "patch_colour": [], "patch_shape": [], "patch_rank": [], "patch_box": [], "patch_on": [], "attend": []}
     for i in range(batch):
         seed = step * batch + i
         assert seed < EVAL_SEED_BASE
         sc = scenes.make_scene(seed)
+        objs = sc["objects"]
         pix.append(pixels_of(scenes.render(sc, S)))
-        ex = tasks.sample(sc, random.Random(seed * 7 + 1))
-        items.append({"before": vocab.encode(ex["before"]), "after": vocab.encode(ex["after"]),
-                      "answer": vocab.encode(ex["answer"]) + [Tokenizer.EOS], "kind": ex["kind"],
-                      "count": len(sc["objects"]) - 1,
-                      "has": [float(any(o["shape"] == s for o in sc["objects"])) for s in scenes.SHAPES]
-                      + [float(any(o["colour"] == c for o in sc["objects"])) for c in scenes.COLOUR_NAMES],
-                      "slots": [(scenes.COLOUR_NAMES.index(o["colour"]), scenes.SHAPES.index(o["shape"]),
-                                 [v / 100 for v in o["box100"]], 1.0) for o in sc["objects"]]
-                      + [(len(scenes.COLOUR_NAMES), len(scenes.SHAPES), [0.0] * 4, 0.0)] * (4 - len(sc["objects"]))})
-    return torch.from_numpy(np.stack(pix)), items
+        r = random.Random(seed * 7 + 1)
+        for _ in range(per_scene):
+            ex = tasks.sample(sc, r)
+            items.append({"before": vocab.encode(ex["before"]), "after": vocab.encode(ex["after"]),
+                          "answer": vocab.encode(ex["answer"]) + [Tokenizer.EOS], "kind": ex["kind"], "scene": i})
+        t["count"].append(len(objs) - 1)
+        t["has"].append([float(any(o["shape"] == s for o in objs)) for s in scenes.SHAPES]
+                        + [float(any(o["colour"] == c for o in objs)) for c in scenes.COLOUR_NAMES])
+        pad = 4 - len(objs)
+        t["slot_colour"].append([scenes.COLOUR_NAMES.index(o["colour"]) for o in objs] + [n_col] * pad)
+        t["slot_shape"].append([scenes.SHAPES.index(o["shape"]) for o in objs] + [n_shp] * pad)
+        t["slot_box"].append([[v / 100 for v in o["box100"]] for o in objs] + [[0.0] * 4] * pad)
+        t["slot_on"].append([1.0] * len(objs) + [0.0] * pad)
+        if not DENSE_AUX:
+            continue
+        cover = scenes.object_cover(sc, S, P)                       # [n, N]
+        best = cover.argmax(0)                                      # the object filling most of each patch
+        on = cover.max(0) >= 0.25
+        t["patch_colour"].append([scenes.COLOUR_NAMES.index(objs[k]["colour"]) if o else n_col for k, o in zip(best, on)])
+        t["patch_shape"].append([scenes.SHAPES.index(objs[k]["shape"]) if o else n_shp for k, o in zip(best, on)])
+        t["patch_rank"].append([int(k) + 1 if o else 0 for k, o in zip(best, on)])
+        t["patch_box"].append([[v / 100 for v in objs[k]["box100"]] for k in best])
+        t["patch_on"].append(on.astype(np.float32))
+        attend = np.zeros((4, N + 1), np.float32)                   # where query k should look: object k's patches
+        for k in range(len(objs)):
+            sel = cover[k] >= 0.1
+            if not sel.any():
+                sel = cover[k] == cover[k].max()
+            attend[k, 1:] = sel
+        t["attend"].append(attend)
+    targets = {k: torch.tensor(np.array(v)) for k, v in t.items() if v}
+    targets = {k: v.float() if v.is_floating_point() else v for k, v in targets.items()}
+    return torch.from_numpy(np.stack(pix)), items, targets
 
 
 # ---------------------------------------------------------------------------------
@@ -156,8 +213,12 @@ def init_params(cfg, vocab, seed):
     n_aux = 4 + len(scenes.SHAPES) + len(scenes.COLOUR_NAMES)  # count 1-4, shapes present, colours present
     shapes[AUX + "weight"] = (n_aux, D)
     shapes[AUX + "bias"] = (n_aux,)
-    for head, n in (("slot_colour", len(scenes.COLOUR_NAMES) + 1), ("slot_shape", len(scenes.SHAPES) + 1), ("slot_box", 4)):
-        shapes[AUX + head + ".weight"] = (n, D)
+    W = cfg["vision"]["width"]
+    for head, n, width in (("slot_colour", len(scenes.COLOUR_NAMES) + 1, D), ("slot_shape", len(scenes.SHAPES) + 1, D),
+                           ("slot_box", 4, D)) + ((("patch_colour", len(scenes.COLOUR_NAMES) + 1, W),
+                           ("patch_shape", len(scenes.SHAPES) + 1, W), ("patch_rank", 5, W), ("patch_box", 4, W))
+                                                  if DENSE_AUX else ()):
+        shapes[AUX + head + ".weight"] = (n, width)
         shapes[AUX + head + ".bias"] = (n,)
     deep = 1.0 / math.sqrt(2 * max(cfg["vision"]["layers"], cfg["llm"]["layers"]))
     params = {}
@@ -183,38 +244,79 @@ def init_params(cfg, vocab, seed):
 # Forward and loss
 
 
-def loss_of(params, cfg, vocab, pixels, items, chunk=16):
-    """The batch's cross-entropy over answer tokens, each token weighted 1/sqrt(its
-    answer's length) (normalised): a per-token mean would let the 60-token grounding
-    answers, mostly markup, drown the one-word answers that teach the model to look.
-    Also per-kind mean losses and the next-token accuracy."""
-    _, img = image_side(params, cfg, pixels, torch.float32)  # [B, Q, D]
-    aux = img.mean(1) @ params[AUX + "weight"].T + params[AUX + "bias"]  # [B, 4 + shapes + colours]
-    aux_loss = F.cross_entropy(aux[:, :4], torch.tensor([it["count"] for it in items])) + \
-        F.binary_cross_entropy_with_logits(aux[:, 4:], torch.tensor([it["has"] for it in items]))
-    slot = img[:, :4]  # [B, 4, D]: embedding k <-> k-th object from the left
-    head = lambda n: slot @ params[AUX + n + ".weight"].T + params[AUX + n + ".bias"]  # noqa: E731
-    t_col = torch.tensor([[c for c, _, _, _ in it["slots"]] for it in items])
-    t_shp = torch.tensor([[s for _, s, _, _ in it["slots"]] for it in items])
-    t_box = torch.tensor([[b for _, _, b, _ in it["slots"]] for it in items])    # [B, 4, 4], 0..1
-    present = torch.tensor([[m for _, _, _, m in it["slots"]] for it in items])  # [B, 4]
-    col, shp = head("slot_colour"), head("slot_shape")
-    box = torch.sigmoid(head("slot_box"))
-    aux_loss = aux_loss + F.cross_entropy(col.reshape(-1, col.shape[-1]), t_col.reshape(-1)) + \
-        F.cross_entropy(shp.reshape(-1, shp.shape[-1]), t_shp.reshape(-1)) + \
-        5.0 * ((box - t_box).abs().mean(-1) * present).sum() / present.sum()
+def aux_loss_of(params, acts, img, attention, t):
+    """The training-only auxiliary losses that teach the image side to see (dict of
+    scalar tensors; their sum is added to the answer loss). Heads are linear.
+      slot: image embedding k (k < 4) gives that object's colour, shape and box (or
+        "none"), and the mean of the embeddings the count and which shapes and colours
+        the scene holds, so the language model has one embedding per object to read.
+      patch (--dense-aux): on every ViT output patch (ln_vision), the colour and shape
+        of the object filling most of it (or "none"), that object's rank from the left
+        (0 = none) and its box.
+      attend (--dense-aux): Q-Former query k (k < 4) puts its cross-attention (each
+        head, each cross-attention layer) on the patches of the k-th object from the left.
+    """
+    def head(x, n):
+        return x @ params[AUX + n + ".weight"].T + params[AUX + n + ".bias"]
+
+    out = {"patch": torch.zeros(()), "attend": torch.zeros(())}
+    present = t["slot_on"]                                                       # [B, 4]
+    if DENSE_AUX:
+        vis = acts["vision.ln"][:, 1:]                                           # [B, N, W] patches
+        on = t["patch_on"]
+        out["patch"] = F.cross_entropy(head(vis, "patch_colour").flatten(0, 1), t["patch_colour"].flatten()) + \
+            F.cross_entropy(head(vis, "patch_shape").flatten(0, 1), t["patch_shape"].flatten()) + \
+            F.cross_entropy(head(vis, "patch_rank").flatten(0, 1), t["patch_rank"].flatten()) + \
+            5.0 * ((torch.sigmoid(head(vis, "patch_box")) - t["patch_box"]).abs().mean(-1) * on).sum() / on.sum().clamp(min=1)
+        att = 0.0
+        for probs in attention:                                                  # [B, heads, Q, N+1]
+            mass = (probs[:, :, :4] * t["attend"][:, None]).sum(-1)              # [B, heads, 4]
+            att = att - (torch.log(mass + 1e-4).mean(1) * present).sum() / present.sum()
+        out["attend"] = att / len(attention)
+    scene = img.mean(1) @ params[AUX + "weight"].T + params[AUX + "bias"]        # [B, 4 + shapes + colours]
+    slot = img[:, :4]                                                            # [B, 4, D]
+    out["slot"] = F.cross_entropy(scene[:, :4], t["count"]) + \
+        F.binary_cross_entropy_with_logits(scene[:, 4:], t["has"]) + \
+        F.cross_entropy(head(slot, "slot_colour").flatten(0, 1), t["slot_colour"].flatten()) + \
+        F.cross_entropy(head(slot, "slot_shape").flatten(0, 1), t["slot_shape"].flatten()) + \
+        5.0 * ((torch.sigmoid(head(slot, "slot_box")) - t["slot_box"]).abs().mean(-1) * present).sum() / present.sum()
+    with torch.no_grad():  # how well the image side sees, for the log
+        if DENSE_AUX:
+            out["patch_colour_acc"] = (head(vis, "patch_colour").argmax(-1) == t["patch_colour"]).float()[on > 0].mean()
+            out["patch_shape_acc"] = (head(vis, "patch_shape").argmax(-1) == t["patch_shape"]).float()[on > 0].mean()
+        out["slot_shape_acc"] = (head(slot, "slot_shape").argmax(-1) == t["slot_shape"]).float()[present > 0].mean()
+    return out
+
+
+def vision_loss_of(params, cfg, pixels, targets):
+    """The first phase (--vision-steps): the auxiliary losses alone, which need only the
+    image side (a third of a full step's work)."""
+    attention = []
+    acts, img = image_side(params, cfg, pixels, torch.float32, cross_attention=attention)
+    aux = aux_loss_of(params, acts, img, attention, targets)
+    return aux["patch"] + aux["attend"] + aux["slot"], {k: float(v) for k, v in aux.items()}
+
+
+def loss_of(params, cfg, vocab, pixels, items, targets, chunk=16):
+    """The batch's loss: cross-entropy over answer tokens, each token weighted 1/sqrt(its
+    answer's length) (normalised: a per-token mean would let the 60-token grounding
+    answers, mostly markup, drown the one-word answers that teach the model to look);
+    box coordinates get a soft target (a Gaussian over the neighbouring numbers, so
+    that 41 for 40 costs less than 90 for 40); plus AUX_WEIGHT x the auxiliary losses.
+    Also returns the per-kind losses and token accuracies and the aux figures."""
+    attention = []
+    acts, img = image_side(params, cfg, pixels, torch.float32, cross_attention=attention)  # img [B, Q, D]
+    aux = aux_loss_of(params, acts, img, attention, targets)
     E = params[EMBED]
     order = sorted(range(len(items)), key=lambda i: len(items[i]["before"]) + len(items[i]["after"]) + len(items[i]["answer"]))
-    total, count = 0.0, 0
-    per_kind = {}
-    hidden_rows, targets, kinds, weights = [], [], [], []
+    hidden_rows, targets_, kinds, weights, soft = [], [], [], [], []
     for c in range(0, len(order), chunk):  # similar lengths together: less padding
         idx = order[c:c + chunk]
         seqs, spans = [], []
         for i in idx:
             it = items[i]
             text_after = it["after"] + it["answer"][:-1]
-            e = torch.cat([E[[vocab.in_index[t] for t in it["before"]]], img[i],
+            e = torch.cat([E[[vocab.in_index[t] for t in it["before"]]], img[it["scene"]],
                            E[[vocab.in_index[t] for t in text_after]]], 0)
             start = len(it["before"]) + img.shape[1] + len(it["after"]) - 1  # predicts answer[0]
             seqs.append(e)
@@ -224,20 +326,113 @@ def loss_of(params, cfg, vocab, pixels, items, chunk=16):
         h = phi2_forward(params, cfg["llm"], x, torch.float32, logits=False)["llm.final_norm"]
         for b, (start, ans, kind) in enumerate(spans):
             hidden_rows.append(h[b, start:start + len(ans)])
-            targets += [vocab.out_index[t] for t in ans]
+            targets_ += [vocab.out_index[t] for t in ans]
             kinds += [kind] * len(ans)
             weights += [1.0 / math.sqrt(len(ans))] * len(ans)
+            soft += [kind in ("grounding", "refer") and t in vocab.number_of for t in ans]
     hs = torch.cat(hidden_rows, 0)
     logits = hs @ params[HEAD_W].T + params[HEAD_B]
-    tgt = torch.tensor(targets)
-    losses = F.cross_entropy(logits, tgt, reduction="none")
+    tgt = torch.tensor(targets_)
+    logp = F.log_softmax(logits, -1)
+    is_soft = torch.tensor(soft)
+    if SOFT_BOXES and is_soft.any():
+        dist = F.one_hot(tgt, logits.shape[-1]).float()
+        dist[is_soft] = vocab.soft_number_targets(tgt[is_soft])
+        losses = -(dist * logp).sum(-1)
+    else:
+        losses = F.cross_entropy(logits, tgt, reduction="none")
     w = torch.tensor(weights)
+    per_kind = {}
     with torch.no_grad():
-        for k, l in zip(kinds, losses.tolist()):
-            s, n = per_kind.get(k, (0.0, 0))
-            per_kind[k] = (s + l, n + 1)
-        correct = (logits.argmax(-1) == tgt).float().mean().item()
-    return (losses * w).sum() / w.sum() + AUX_WEIGHT * aux_loss, per_kind, correct
+        right = (logits.argmax(-1) == tgt).float()
+        hard = F.nll_loss(logp, tgt, reduction="none")
+        for k, l, ok in zip(kinds, hard.tolist(), right.tolist()):
+            s, a, n = per_kind.get(k, (0.0, 0.0, 0))
+            per_kind[k] = (s + l, a + ok, n + 1)
+    total = (losses * w).sum() / w.sum() + AUX_WEIGHT * (aux["patch"] + aux["attend"] + aux["slot"])
+    return total, per_kind, right.mean().item(), {k: float(v) for k, v in aux.items()}
+
+
+# ---------------------------------------------------------------------------------
+# Evaluation (a quick Python twin of tests/pipeline/test_demo_model.cpp, for watching
+# training: greedy decoding over the answer vocabulary, stage-4 template)
+
+
+def _boxes(text):
+    """[(label, (x0, y0, x1, y1))] of "<p>label</p>{<x0><y0><x1><y1>}" (label "" for a bare box)."""
+    out, label = [], ""
+    for m in re.finditer(r"<p>(.*?)</p>|\{<(\d+)><(\d+)><(\d+)><(\d+)>\}", text):
+        if m.group(1) is not None:
+            label = m.group(1)
+        else:
+            out.append((label, tuple(int(m.group(i)) for i in range(2, 6))))
+    return out
+
+
+def _iou(a, b):
+    iw = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    uni = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / uni if uni > 0 else 0.0
+
+
+@torch.no_grad()
+def evaluate(params, cfg, vocab, n=100, first_seed=EVAL_SEED_BASE + 500_000, max_new=70):
+    """Per-kind accuracy on n scenes training never saw (not the C++ test's seeds):
+    exact answers, grounding objects with a box of the right phrase at IoU >= 0.5,
+    refer boxes at IoU >= 0.5."""
+    S = cfg["vision"]["image_size"]
+    scs = [scenes.make_scene(first_seed + i) for i in range(n)]
+    _, img = image_side(params, cfg, torch.from_numpy(np.stack([pixels_of(scenes.render(sc, S)) for sc in scs])),
+                        torch.float32)
+    qs = []  # (scene index, kind, prompt ids, answer)
+    for i, sc in enumerate(scs):
+        for kind, tag, q, a in tasks.all_questions(sc, first_seed + i):
+            before, after, _ = tasks.prompt(True, tag, q)
+            qs.append((i, kind, vocab.encode(before), vocab.encode(after), a))
+    E = params[EMBED]
+    got = [None] * len(qs)
+    groups = {}
+    for j, (_, _, b, a, _) in enumerate(qs):
+        groups.setdefault((len(b), len(a)), []).append(j)
+    for js in groups.values():
+        x = torch.stack([torch.cat([E[[vocab.in_index[t] for t in qs[j][2]]], img[qs[j][0]],
+                                    E[[vocab.in_index[t] for t in qs[j][3]]]], 0) for j in js])
+        out = [[] for _ in js]
+        done = [False] * len(js)
+        for _ in range(max_new):
+            h = phi2_forward(params, cfg["llm"], x, torch.float32, logits=False)["llm.final_norm"][:, -1]
+            nxt = (h @ params[HEAD_W].T + params[HEAD_B]).argmax(-1)
+            ids = [vocab.out_ids[r] for r in nxt.tolist()]
+            for k, t in enumerate(ids):
+                if t == Tokenizer.EOS:
+                    done[k] = True
+                elif not done[k]:
+                    out[k].append(t)
+            if all(done):
+                break
+            x = torch.cat([x, E[[vocab.in_index[t] for t in ids]][:, None]], 1)
+        for k, j in enumerate(js):
+            got[j] = vocab.tok.decode(out[k]).strip()
+    score = {}
+    for (i, kind, _, _, want), ans in zip(qs, got):
+        r, t = score.get(kind, (0, 0))
+        if kind == "grounding":
+            boxes = _boxes(ans)
+            for o in scs[i]["objects"]:
+                label = f"{o['colour']} {o['shape']}"
+                r += any(lb == label and _iou(bx, o["box100"]) >= 0.5 for lb, bx in boxes)
+                t += 1
+        elif kind == "refer":
+            boxes, wanted = _boxes(ans), _boxes(want)
+            r += bool(boxes) and _iou(boxes[0][1], wanted[0][1]) >= 0.5
+            t += 1
+        else:
+            r += ans == want
+            t += 1
+        score[kind] = (r, t)
+    return {k: r / t for k, (r, t) in score.items()}
 
 
 # ---------------------------------------------------------------------------------
@@ -313,9 +508,12 @@ def plot(log, path):
     ax[0].set_xlabel("step")
     ax[0].set_ylabel("cross-entropy (nats / token)")
     ax[0].legend(fontsize=7)
-    ax[1].plot(steps, [100 * r["token_acc"] for r in log])
+    ax[1].plot(steps, [100 * r["token_acc"] for r in log], label="all answer tokens")
+    for k in kinds:
+        ax[1].plot(steps, [100 * r.get("kinds_acc", {}).get(k, float("nan")) for r in log], lw=0.8, label=k)
     ax[1].set_xlabel("step")
     ax[1].set_ylabel("next-token accuracy on the batch (%)")
+    ax[1].legend(fontsize=7)
     ax[1].set_ylim(0, 100)
     fig.suptitle("demo TinyGPT-V training (fresh scenes every step)")
     fig.tight_layout()
@@ -330,8 +528,22 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "weights", "demo"))
     ap.add_argument("--checkpoint", default=None, help="where to keep the training state (default: a temp file)")
     ap.add_argument("--export-only", default=None)
+    ap.add_argument("--eval-only", action="store_true", help="with --export-only: only evaluate the checkpoint")
+    ap.add_argument("--eval-every", type=int, default=0, help="evaluate on 60 unseen scenes every N steps")
+    ap.add_argument("--eval-scenes", type=int, default=0, help="evaluate on N unseen scenes at the end")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--per-scene", type=int, default=1, help="questions asked about each scene")
+    ap.add_argument("--warmup", type=int, default=60)
+    ap.add_argument("--dense-aux", action="store_true", help="add the patch and cross-attention auxiliary losses")
+    ap.add_argument("--soft-boxes", action="store_true", help="Gaussian targets for box coordinates")
+    ap.add_argument("--vision-steps", type=int, default=0, help="first steps with the image side's auxiliary losses only")
+    ap.add_argument("--config", default=None, help="JSON overriding CONFIG sections (for experiments)")
     args = ap.parse_args()
+    global DENSE_AUX, SOFT_BOXES
+    DENSE_AUX, SOFT_BOXES = args.dense_aux, args.soft_boxes
+    if args.config:
+        for part, values in json.loads(args.config).items():
+            CONFIG[part].update(values)
     torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)
     cfg = model_config()
@@ -360,37 +572,63 @@ def main():
         t0 = time.time()
         for step in range(args.steps):
             for gr in opt.param_groups:
-                gr["lr"] = lr_at(step, args.steps, args.lr, 60)
-            pixels, items = make_batch(vocab, step, args.batch)
-            loss, per_kind, acc = loss_of(params, cfg, vocab, pixels, items)
+                gr["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
+            if step < args.vision_steps:  # phase 1: the image side learns to see
+                pixels, items, targets = make_batch(vocab, step, args.batch, 0)
+                loss, aux = vision_loss_of(params, cfg, pixels, targets)
+                per_kind, acc = {}, 0.0
+            else:
+                pixels, items, targets = make_batch(vocab, step, args.batch, args.per_scene)
+                loss, per_kind, acc, aux = loss_of(params, cfg, vocab, pixels, items, targets)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
             opt.step()
-            window.append((sum(s for s, _ in per_kind.values()) / sum(n for _, n in per_kind.values()), per_kind, acc))
+            window.append((per_kind, acc, aux))
             if (step + 1) % 25 == 0 or step + 1 == args.steps:
                 kinds = {}
-                for _, pk, _ in window:
-                    for k, (s, n) in pk.items():
-                        a, b = kinds.get(k, (0.0, 0))
-                        kinds[k] = (a + s, b + n)
-                rec = {"step": step + 1, "loss": sum(w[0] for w in window) / len(window),
-                       "token_acc": sum(w[2] for w in window) / len(window),
-                       "kinds": {k: s / n for k, (s, n) in kinds.items()}, "seconds": round(time.time() - t0, 1)}
+                for pk, _, _ in window:
+                    for k, (l, a, n) in pk.items():
+                        s0, a0, n0 = kinds.get(k, (0.0, 0.0, 0))
+                        kinds[k] = (s0 + l, a0 + a, n0 + n)
+                rec = {"step": step + 1,
+                       "loss": sum(l for l, _, _ in kinds.values()) / max(1, sum(n for _, _, n in kinds.values())),
+                       "token_acc": sum(w[1] for w in window) / len(window),
+                       "kinds": {k: l / n for k, (l, _, n) in kinds.items()},
+                       "kinds_acc": {k: a / n for k, (_, a, n) in kinds.items()},
+                       "aux": {k: sum(w[2][k] for w in window) / len(window) for k in window[0][2]},
+                       "seconds": round(time.time() - t0, 1)}
                 log.append(rec)
                 window = []
-                print(f"step {rec['step']:5d}  loss {rec['loss']:.4f}  token acc {100 * rec['token_acc']:.1f}%  "
-                      + " ".join(f"{k} {v:.3f}" for k, v in sorted(rec["kinds"].items())) + f"  {rec['seconds']:.0f}s", flush=True)
+                print(f"step {rec['step']:5d}  loss {rec['loss']:.3f}  acc {100 * rec['token_acc']:.1f}%  "
+                      + " ".join(f"{k[:5]} {v:.2f}/{100 * rec['kinds_acc'][k]:.0f}%" for k, v in sorted(rec["kinds"].items()))
+                      + "  aux " + " ".join(f"{k} {v:.2f}" for k, v in rec["aux"].items())
+                      + f"  {rec['seconds']:.0f}s", flush=True)
+            if args.eval_every and (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
+                te = time.time()
+                ev = evaluate(params, cfg, vocab, n=60)
+                print("eval  " + "  ".join(f"{k} {100 * v:.0f}%" for k, v in sorted(ev.items()))
+                      + f"  ({time.time() - te:.0f}s)", flush=True)
+                log[-1]["eval"] = ev
             if (step + 1) % 250 == 0 or step + 1 == args.steps:
                 torch.save({"params": params, "log": log, "step": step + 1}, ckpt)
 
+    seconds = log[-1]["seconds"]
+    final = None
+    if args.eval_scenes:
+        te = time.time()
+        final = evaluate(params, cfg, vocab, n=args.eval_scenes)
+        print(f"eval on {args.eval_scenes} unseen scenes (Python, greedy): "
+              + "  ".join(f"{k} {100 * v:.1f}%" for k, v in sorted(final.items())) + f"  ({time.time() - te:.0f}s)", flush=True)
+    if args.eval_only:
+        return
     model_path = os.path.join(args.out, "tinygptv-demo.safetensors")
     size = export(params, vocab, model_path, SEED, {"training": f"{log[-1]['step']} steps x {args.batch} scenes, seed {SEED}"})
     print(f"wrote {model_path}: {size} bytes", flush=True)
     plot(log, os.path.join(args.out, "training-curve.png"))
     with open(os.path.join(args.out, "training-log.json"), "w") as f:
-        json.dump({"config": cfg, "seed": SEED, "batch": args.batch, "peak_lr": args.lr, "steps": log[-1]["step"],
-                   "seconds": log[-1]["seconds"], "threads": args.threads,
+        json.dump({"config": cfg, "seed": SEED, "batch": args.batch, "questions_per_scene": args.per_scene, "peak_lr": args.lr, "steps": log[-1]["step"],
+                   "seconds": seconds, "threads": args.threads, "python_eval": final,
                    "answer_vocab": len(vocab.out_ids), "input_vocab": len(vocab.in_ids),
                    "log": log}, f, indent=1)
 
