@@ -3,7 +3,7 @@
 //
 // A KernelSet is one implementation of the primitives for one instruction set. The
 // scalar set (src/kernels/scalar.cpp) is permanent and authoritative; faster sets
-// (src/kernels/*_avx2.cpp, *_neon.cpp) have the same signatures and are tested
+// (src/kernels/*_avx2.cpp, *_avx512.cpp, *_neon.cpp) have the same signatures and are tested
 // against it. The active set is chosen once at start-up from CPU detection;
 // `--reference` / TINYGPTV_REFERENCE=1 forces the scalar set.
 #pragma once
@@ -14,7 +14,7 @@
 namespace tgv {
 
 struct KernelSet {
-  const char* name;  // "scalar", "avx2", "neon"
+  const char* name;  // "scalar", "avx2", "avx512", "neon"
   // Rows [n0, n1) of a weight matrix W [N, K] (row stride K) against T input rows
   // x [T, K] (row stride K):  y[t * ldy + n] = sum_k x[t*K + k] * W[n*K + k].
   void (*matmul_f32)(float* y, int ldy, const float* x, const float* w, int T, int K, int n0, int n1);
@@ -41,8 +41,9 @@ struct KernelSet {
 };
 
 const KernelSet& scalar_kernels();
-const KernelSet* avx2_kernels();  // nullptr when not compiled in
-const KernelSet* neon_kernels();  // nullptr when not compiled in
+const KernelSet* avx2_kernels();    // nullptr when not compiled in or the CPU lacks it
+const KernelSet* avx512_kernels();  // AVX-512 F+BW+VL+DQ+VNNI (and AVX2); nullptr likewise
+const KernelSet* neon_kernels();    // nullptr when not compiled in
 
 const KernelSet& kernels();            // the active set
 void use_reference_kernels(bool on);   // true: scalar everywhere; false: detect again

@@ -3,9 +3,11 @@
 // Order of choice (first match wins):
 //   use_reference_kernels(true) (`--reference`)   -> scalar
 //   TINYGPTV_REFERENCE set and not "0"            -> scalar
-//   TINYGPTV_KERNELS=scalar|avx2|neon             -> that set (if this build and CPU have it;
+//   TINYGPTV_KERNELS=scalar|avx2|avx512|neon      -> that set (if this build and CPU have it;
 //                                                    otherwise a warning and the default)
-//   default                                        -> avx2 if the CPU has AVX2+FMA+F16C,
+//   default                                        -> avx512 if the CPU has AVX-512 F, BW, VL,
+//                                                    DQ and VNNI (and AVX2+FMA+F16C),
+//                                                    else avx2 if it has AVX2+FMA+F16C,
 //                                                    else neon on AArch64, else scalar
 // This file is compiled without ISA flags, so the CPU check itself is safe anywhere.
 #include <atomic>
@@ -33,6 +35,18 @@ const KernelSet* avx2_kernels() {
 #endif
 }
 
+const KernelSet* avx512_kernels() {
+#ifdef TGV_HAVE_AVX512
+  // Also checks that the OS saves the zmm and mask registers (XGETBV).
+  static const bool ok = avx2_kernels() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+                         __builtin_cpu_supports("avx512vnni");
+  return ok ? &kernel_set_avx512 : nullptr;
+#else
+  return nullptr;
+#endif
+}
+
 const KernelSet* neon_kernels() {
 #ifdef TGV_HAVE_NEON
   return &kernel_set_neon;  // Advanced SIMD is part of every AArch64 CPU
@@ -44,6 +58,7 @@ const KernelSet* neon_kernels() {
 namespace {
 
 const KernelSet* best() {
+  if (const KernelSet* k = avx512_kernels()) return k;
   if (const KernelSet* k = avx2_kernels()) return k;
   if (const KernelSet* k = neon_kernels()) return k;
   return &scalar_kernels();
@@ -56,10 +71,12 @@ const KernelSet* detect() {
     const KernelSet* k = nullptr;
     if (!std::strcmp(want, "scalar")) k = &scalar_kernels();
     if (!std::strcmp(want, "avx2")) k = avx2_kernels();
+    if (!std::strcmp(want, "avx512")) k = avx512_kernels();
     if (!std::strcmp(want, "neon")) k = neon_kernels();
     if (k) return k;
-    std::fprintf(stderr, "tinygptv: TINYGPTV_KERNELS=%s is not available here (scalar%s%s); using %s\n", want,
-                 avx2_kernels() ? ", avx2" : "", neon_kernels() ? ", neon" : "", best()->name);
+    std::fprintf(stderr, "tinygptv: TINYGPTV_KERNELS=%s is not available here (scalar%s%s%s); using %s\n", want,
+                 avx2_kernels() ? ", avx2" : "", avx512_kernels() ? ", avx512" : "", neon_kernels() ? ", neon" : "",
+                 best()->name);
   }
   return best();
 }

@@ -43,6 +43,9 @@ FmaLoop active_fma_loop() {
 #ifdef TGV_HAVE_AVX2
   if (&kernels() == avx2_kernels()) return fma_loop_avx2;
 #endif
+#ifdef TGV_HAVE_AVX512
+  if (&kernels() == avx512_kernels()) return fma_loop_avx2;  // until fma_peak_avx512.cpp exists
+#endif
 #ifdef TGV_HAVE_NEON
   if (&kernels() == neon_kernels()) return fma_loop_neon;
 #endif

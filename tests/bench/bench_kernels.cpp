@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
 
   std::vector<const tgv::KernelSet*> sets = {&tgv::scalar_kernels()};
   if (auto* k = tgv::avx2_kernels()) sets.push_back(k);
+  if (auto* k = tgv::avx512_kernels()) sets.push_back(k);
   if (auto* k = tgv::neon_kernels()) sets.push_back(k);
   if (only) {
     std::vector<const tgv::KernelSet*> kept;

@@ -11,6 +11,7 @@ namespace tgv::test {
 inline std::vector<const KernelSet*> fast_sets() {
   std::vector<const KernelSet*> v;
   if (auto* k = avx2_kernels()) v.push_back(k);
+  if (auto* k = avx512_kernels()) v.push_back(k);
   if (auto* k = neon_kernels()) v.push_back(k);
   return v;
 }

@@ -16,23 +16,12 @@
 
 #include "tinygptv/kernels.h"
 #include "tinygptv/tensor.h"
+#include "kernel_test_util.h"
 #include "tolerances.h"
 
 namespace {
 
-std::vector<const tgv::KernelSet*> simd_sets() {
-  std::vector<const tgv::KernelSet*> v;
-  if (auto* k = tgv::avx2_kernels()) v.push_back(k);
-  if (auto* k = tgv::neon_kernels()) v.push_back(k);
-  return v;
-}
-
-std::vector<float> random_floats(size_t n, std::mt19937& rng, float scale) {
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using tgv::test::fast_sets;
 
 // Weights in one float dtype: the stored bits and the exact values they decode to.
 struct HalfOrFloat {
@@ -42,7 +31,7 @@ struct HalfOrFloat {
 };
 
 HalfOrFloat make(tgv::DType dt, size_t n, std::mt19937& rng) {
-  HalfOrFloat w{dt, random_floats(n, rng, 0.5f), {}};
+  HalfOrFloat w{dt, tgv::test::randn(n, rng, 0.5f), {}};
   if (dt == tgv::DType::F32) return w;
   w.bits.resize(n);
   for (size_t i = 0; i < n; i++) {
@@ -66,7 +55,7 @@ const tgv::DType kFloatTypes[] = {tgv::DType::F32, tgv::DType::F16, tgv::DType::
 }  // namespace
 
 TEST_CASE("SIMD GEMM equals the scalar matmul on odd shapes, every float dtype") {
-  const auto sets = simd_sets();
+  const auto sets = fast_sets();
   if (sets.empty()) MESSAGE("no SIMD kernel set on this machine/build: nothing to compare");
   std::mt19937 rng(11);
   for (const tgv::KernelSet* ks : sets) {
@@ -80,7 +69,7 @@ TEST_CASE("SIMD GEMM equals the scalar matmul on odd shapes, every float dtype")
             CAPTURE(set_name);
             CAPTURE(tgv::dtype_name(dt));
             CAPTURE(T); CAPTURE(N); CAPTURE(K);
-            const auto x = random_floats(static_cast<size_t>(T) * K, rng, 1.0f);
+            const auto x = tgv::test::randn(static_cast<size_t>(T) * K, rng, 1.0f);
             const int ldy = N + 5;  // a wider y: the 5 columns past N must stay untouched
             std::vector<float> want(static_cast<size_t>(T) * ldy, -7.0f), got = want;
             run(tgv::scalar_kernels(), w, want.data(), ldy, x.data(), T, K, 0, N);
@@ -108,7 +97,7 @@ TEST_CASE("SIMD GEMM equals the scalar matmul on odd shapes, every float dtype")
 
 TEST_CASE("SIMD GEMM: the same bits however the rows of W are split (thread-count independence)") {
   std::mt19937 rng(12);
-  for (const tgv::KernelSet* ks : simd_sets())
+  for (const tgv::KernelSet* ks : fast_sets())
     for (tgv::DType dt : kFloatTypes) {
       // N over two n-blocks of 256 and a partial 16-column panel; K over two k-blocks of 384.
       const int T = 37, N = 530, K = 800;
@@ -116,7 +105,7 @@ TEST_CASE("SIMD GEMM: the same bits however the rows of W are split (thread-coun
       CAPTURE(set_name);
       CAPTURE(tgv::dtype_name(dt));
       const HalfOrFloat w = make(dt, static_cast<size_t>(N) * K, rng);
-      const auto x = random_floats(static_cast<size_t>(T) * K, rng, 1.0f);
+      const auto x = tgv::test::randn(static_cast<size_t>(T) * K, rng, 1.0f);
       std::vector<float> whole(static_cast<size_t>(T) * N), split(whole.size());
       run(*ks, w, whole.data(), N, x.data(), T, K, 0, N);
       const int cuts[] = {0, 5, 21, 96, 300, 301, 529, N};  // odd, unaligned ranges

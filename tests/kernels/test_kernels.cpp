@@ -237,7 +237,10 @@ TEST_CASE("kernel choice: --reference, TINYGPTV_REFERENCE and TINYGPTV_KERNELS")
   tgv::use_reference_kernels(true);
   CHECK(std::string(tgv::kernels().name) == "scalar");
   tgv::use_reference_kernels(false);
-  const tgv::KernelSet* best = tgv::avx2_kernels() ? tgv::avx2_kernels() : tgv::neon_kernels() ? tgv::neon_kernels() : &tgv::scalar_kernels();
+  const tgv::KernelSet* best = tgv::avx512_kernels() ? tgv::avx512_kernels()
+                               : tgv::avx2_kernels() ? tgv::avx2_kernels()
+                               : tgv::neon_kernels() ? tgv::neon_kernels()
+                                                     : &tgv::scalar_kernels();
   CHECK(&tgv::kernels() == best);
 
   const char* saved_ref = std::getenv("TINYGPTV_REFERENCE");
@@ -257,6 +260,11 @@ TEST_CASE("kernel choice: --reference, TINYGPTV_REFERENCE and TINYGPTV_KERNELS")
     ::setenv("TINYGPTV_KERNELS", "avx2", 1);
     tgv::use_reference_kernels(false);
     CHECK(std::string(tgv::kernels().name) == "avx2");
+  }
+  if (tgv::avx512_kernels()) {
+    ::setenv("TINYGPTV_KERNELS", "avx512", 1);
+    tgv::use_reference_kernels(false);
+    CHECK(std::string(tgv::kernels().name) == "avx512");
   }
 
   if (saved_ref) ::setenv("TINYGPTV_REFERENCE", keep_ref.c_str(), 1); else ::unsetenv("TINYGPTV_REFERENCE");
