@@ -65,16 +65,29 @@ void write_stderr(const char* s) {
   }
 }
 
+[[noreturn]] void report_and_exit(const MappingSlot& s) {
+  write_stderr("tinygptv: error: ");
+  write_stderr(s.path);
+  write_stderr(" could not be read any more (SIGBUS: it was truncated on disk after it was loaded, or the disk failed); load it again\n");
+  ::_exit(1);
+}
+
 void on_sigbus(int sig, siginfo_t* info, void*) {
   // si_addr is the faulting address only for a fault (si_code > 0), not for kill/raise.
-  const uint8_t* at = info && info->si_code > 0 ? static_cast<const uint8_t*>(info->si_addr) : nullptr;
+  const bool fault = info && info->si_code > 0;
+  const uint8_t* at = fault ? static_cast<const uint8_t*>(info->si_addr) : nullptr;
   for (const MappingSlot& s : g_mappings) {
     const uint8_t* begin = s.begin.load(std::memory_order_acquire);
-    if (!begin || at < begin || at >= begin + s.size) continue;
-    write_stderr("tinygptv: error: ");
-    write_stderr(s.path);
-    write_stderr(" could not be read any more (SIGBUS: it was truncated on disk after it was loaded, or the disk failed); load it again\n");
-    ::_exit(1);
+    if (begin && at >= begin && at < begin + s.size) report_and_exit(s);
+  }
+  // Not every platform reports the address (qemu-user 7.2 for s390x passes a garbled
+  // si_addr): then a mapped file now shorter than its mapping is the one that faulted.
+  // stat() is async-signal-safe.
+  for (const MappingSlot& s : g_mappings) {
+    struct stat st {};
+    if (fault && s.begin.load(std::memory_order_acquire) && ::stat(s.path, &st) == 0 &&
+        static_cast<uint64_t>(st.st_size) < s.size)
+      report_and_exit(s);
   }
   // Not a mapped file: the default action (the signal ends the process) once this returns.
   ::signal(sig, SIG_DFL);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <numbers>
 
+#include "tinygptv/byte_order.h"
 #include "tinygptv/error.h"
 #include "tinygptv/qformer.h"
 #include "tinygptv/quant.h"
@@ -223,7 +224,11 @@ ModelFile random_model_file(const ModelConfig& config, DType wanted, uint64_t se
     // Rows are independent; a chunk is at least ~64 K values so the hand-off is cheap.
     parallel_for(rows, [&](size_t r0, size_t r1) {
       std::vector<float> scratch;
-      for (size_t r = r0; r < r1; r++) fill_row(out + dtype_bytes(e.dtype, r * cols), e, r, cols, ones, key, table, scratch);
+      for (size_t r = r0; r < r1; r++) {
+        uint8_t* row = out + dtype_bytes(e.dtype, r * cols);
+        fill_row(row, e, r, cols, ones, key, table, scratch);
+        dtype_swap_le_host(e.dtype, row, cols);  // the bytes of a file are little-endian (no-op on such hosts)
+      }
     }, std::max<size_t>(1, (size_t{1} << 16) / std::max<size_t>(cols, 1)));
   }
   return ModelFile(std::make_unique<SafetensorsFile>(std::move(bytes)));

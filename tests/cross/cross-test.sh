@@ -56,7 +56,7 @@ toolchain="$root/tests/cross/$arch.cmake"
 [ -f "$build/CMakeCache.txt" ] && [ "$toolchain" -nt "$build/CMakeCache.txt" ] && rm -f "$build/CMakeCache.txt"
 # Lean builds: -O2, the test binaries and the CLI only (no benches, no fuzzers' corpus runs).
 cmake -S "$root" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
-  -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DTGV_TESTS=ON >/dev/null
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DTGV_TESTS=ON -DTGV_TEST_TIMEOUT=3600 >/dev/null
 suites=${SUITES:-$(cd "$root/tests" && for d in */; do d=${d%/}; ls "$d"/*.cpp >/dev/null 2>&1 && [ -d "$root/src/$d" ] && echo "$d"; done)}
 for s in $suites; do
   [ -d "$root/src/$s" ] && ls "$root/tests/$s"/*.cpp >/dev/null 2>&1 || { echo "cross-test: no test suite '$s'" >&2; exit 2; }

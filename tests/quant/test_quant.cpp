@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "quant/quant_tolerances.h"
+#include "tinygptv/byte_order.h"
 #include "tinygptv/error.h"
 #include "tinygptv/npy.h"
 #include "tinygptv/quant.h"
@@ -258,7 +259,9 @@ TEST_CASE("(a), (b): blocks and dequantized values equal the NumPy reference") {
     const size_t row_bytes = tgv::dtype_bytes(nf.type, n);
     size_t blocks_equal = 0, values_equal = 0;
     for (size_t r = 0; r < rows; r++) {
-      const std::vector<uint8_t> got = quantize(f, x.data() + r * n, n);
+      // Blocks are in host order in memory; the fixture's are little-endian (as in a file).
+      std::vector<uint8_t> got = quantize(f, x.data() + r * n, n);
+      tgv::dtype_swap_le_host(nf.type, got.data(), n);
       for (size_t k = 0; k < row_bytes / f.block_bytes; k++) {
         const uint8_t* a = got.data() + k * f.block_bytes;
         const uint8_t* b = want.bytes.data() + r * row_bytes + k * f.block_bytes;
@@ -267,7 +270,10 @@ TEST_CASE("(a), (b): blocks and dequantized values equal the NumPy reference") {
           if (a[i] != b[i]) { FAIL_CHECK("row " << r << " block " << k << " byte " << i << ": ours " << int(a[i]) << ", numpy " << int(b[i])); break; }
       }
       // (b) dequantize NumPy's blocks: every float bit for bit (signs of zero included)
-      const std::vector<float> w = dequantize(f, want.bytes.data() + r * row_bytes, n);
+      std::vector<uint8_t> host(want.bytes.begin() + static_cast<long>(r * row_bytes),
+                                want.bytes.begin() + static_cast<long>((r + 1) * row_bytes));
+      tgv::dtype_swap_le_host(nf.type, host.data(), n);
+      const std::vector<float> w = dequantize(f, host.data(), n);
       for (size_t i = 0; i < n; i++) {
         if (bits(w[i]) == bits(ww[r * n + i])) { values_equal++; continue; }
         FAIL_CHECK("row " << r << " value " << i << ": ours " << w[i] << ", numpy " << ww[r * n + i]);
