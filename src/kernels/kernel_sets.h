@@ -35,6 +35,9 @@ float exp_sum_avx2(float* x, float shift, int n);
 #endif
 #ifdef TGV_HAVE_AVX512
 extern const KernelSet kernel_set_avx512;  // kernels_avx512.cpp: needs AVX-512 F+BW+VL+DQ+VNNI, AVX2, FMA, F16C
+// quant_avx512.cpp: KernelSet::matmul_quant with VNNI integer dot products (quant_xq = true);
+// the formats it has no kernel for go to matmul_quant_avx2.
+void matmul_quant_avx512(float* y, int ldy, const float* x, const void* xq, DType dt, const void* w, int T, int K, int n0, int n1);
 #endif
 #ifdef TGV_HAVE_NEON
 extern const KernelSet kernel_set_neon;  // kernels_neon.cpp: AArch64 (NEON is mandatory there)

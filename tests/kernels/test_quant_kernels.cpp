@@ -1,6 +1,7 @@
 // The matrix product with block-quantized weights (KernelSet::matmul_quant), every
 // weight format, every fast kernel set this build and CPU have, on random data and odd
-// shapes (T in {1,2,3,5,31,33}, N in {1,7,33,257}, K of 1, 7 and more blocks):
+// shapes (T in {1,2,3,4,5,6,8,9,15,31,33}, N in {1,7,33,257}, K of 1, 7 and more blocks:
+// every edge of the tiles of quant_avx2.cpp and quant_avx512.cpp):
 //
 //  1. The fast set's integer arithmetic IS the scalar QuantFormat::vec_dot (src/quant/):
 //     on the same quantized activations, every output equals vec_dot(weight row, activation
@@ -31,7 +32,7 @@ namespace {
 
 const tgv::DType kFormats[] = {tgv::DType::Q8_0, tgv::DType::Q4_0, tgv::DType::Q4_1, tgv::DType::Q5_0,
                                tgv::DType::Q5_1, tgv::DType::Q4_K, tgv::DType::Q6_K};
-const int kT[] = {1, 2, 3, 5, 31, 33};
+const int kT[] = {1, 2, 3, 4, 5, 6, 8, 9, 15, 31, 33};
 const int kN[] = {1, 7, 33, 257};
 
 using tgv::test::fast_sets;
