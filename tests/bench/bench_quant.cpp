@@ -4,7 +4,7 @@
 // quant_avx512.cpp, quant_neon.cpp. Figures are printed, never asserted.
 //
 //   cmake --build B --target bench_quant
-//   B/bench_quant [--dtype q4_0] [--threads N] [--reps R] [--cpu-time] [--rows 1,64,256]
+//   B/bench_quant [--dtype q4_0] [--threads N] [--reps R] [--cpu-time] [--rows 1,64,256] [--shape NxK]
 //
 // For each number of input rows T: the time of the four products (matmul() as the model
 // calls it, the activation quantization included), the weight bytes read per second and
@@ -72,7 +72,7 @@ std::vector<unsigned char> make_weights(tgv::DType dt, int N, int K, std::mt1993
 
 int main(int argc, char** argv) {
   int threads = 1, reps = 3;
-  std::string dtype = "q4_0", rows = "1,64,256";
+  std::string dtype = "q4_0", rows = "1,64,256", shape;
   for (int i = 1; i < argc; i++) {
     const std::string a = argv[i];
     if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
@@ -80,8 +80,9 @@ int main(int argc, char** argv) {
     else if (a == "--dtype" && i + 1 < argc) dtype = argv[++i];
     else if (a == "--rows" && i + 1 < argc) rows = argv[++i];
     else if (a == "--cpu-time") g_cpu_time = true;
+    else if (a == "--shape" && i + 1 < argc) shape = argv[++i];
     else {
-      std::fprintf(stderr, "usage: bench_quant [--dtype q4_0] [--threads N] [--reps R] [--cpu-time] [--rows 1,64,256]\n");
+      std::fprintf(stderr, "usage: bench_quant [--dtype q4_0] [--threads N] [--reps R] [--cpu-time] [--rows 1,64,256] [--shape NxK]\n");
       return 2;
     }
   }
@@ -103,14 +104,23 @@ int main(int argc, char** argv) {
   struct Matrix { int N, K; std::vector<unsigned char> w; };
   std::mt19937 rng(1);
   std::vector<Matrix> ms;
-  for (auto [N, K] : {std::pair{7680, 2560}, std::pair{2560, 2560}, std::pair{10240, 2560}, std::pair{2560, 10240}})
-    ms.push_back({N, K, make_weights(dt, N, K, rng)});
+  std::vector<std::pair<int, int>> shapes = {{7680, 2560}, {2560, 2560}, {10240, 2560}, {2560, 10240}};
+  if (!shape.empty()) {  // one N x K matrix instead (e.g. 256x2560: one that stays in the caches)
+    const size_t x = shape.find('x');
+    shapes = {{std::atoi(shape.substr(0, x).c_str()), x == std::string::npos ? 0 : std::atoi(shape.substr(x + 1).c_str())}};
+    if (shapes[0].first <= 0 || shapes[0].second <= 0 || shapes[0].second > 10240 ||
+        shapes[0].second % tgv::quant_format(dt)->block_size) {
+      std::fprintf(stderr, "bench_quant: --shape NxK wants K <= 10240, whole blocks\n");
+      return 2;
+    }
+  }
+  for (auto [N, K] : shapes) ms.push_back({N, K, make_weights(dt, N, K, rng)});
   double bytes = 0, macs_per_row = 0;
   for (const Matrix& m : ms) {
     bytes += static_cast<double>(m.w.size());
     macs_per_row += static_cast<double>(m.N) * m.K;
   }
-  std::printf("%s, one Phi-2 layer (%.1f MB of weights), %d thread(s), %s, best of %d\n", tgv::dtype_name(dt), bytes / 1e6,
+  std::printf("%s, %s (%.1f MB of weights), %d thread(s), %s, best of %d\n", tgv::dtype_name(dt), shape.empty() ? "one Phi-2 layer" : shape.c_str(), bytes / 1e6,
               threads, g_cpu_time ? "thread CPU time" : "wall clock", reps);
 
   size_t pos = 0;
