@@ -459,7 +459,62 @@ void matmul_blocks(float* y, int ldy, const void* xq, const void* w, int T, int 
   else prefill<F>(y, ldy, xq, w, T, K, n0, n1);
 }
 
+// ---- activation quantization ----------------------------------------------------------------
+// quantize_row_q8_0 / quantize_row_q8_1 (src/quant/) 16 values per instruction, the same
+// bytes for finite inputs: max is exact in any order, d = amax / 127 and 1 / d are the
+// same IEEE divisions, the half conversion is the scalar function's, and std::round (half
+// away from zero) is rebuilt exactly: t = trunc(v), plus sign(v) when |v - t| >= 0.5
+// (v - t is exact for |v| < 2^23, and |v * id| <= 127 here).
+
+inline __m512i round_away(__m512 v) {
+  const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(v, t)), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+  const __m512 one = _mm512_or_ps(_mm512_set1_ps(1.0f), _mm512_and_ps(v, _mm512_set1_ps(-0.0f)));  // copysign(1, v)
+  return _mm512_cvttps_epi32(_mm512_mask_add_ps(t, up, t, one));
+}
+
+// One block of 32: the codes into qs, returns d (before its rounding to half) and, in
+// *sum, the sum of the codes.
+inline float quantize32(int8_t* qs, const float* v, int* sum) {
+  const __m512 a = _mm512_loadu_ps(v), b = _mm512_loadu_ps(v + 16);
+  const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)));
+  const float d = amax / 127.0f;
+  const float id = d != 0 ? 1.0f / d : 0.0f;
+  const __m512i qa = round_away(_mm512_mul_ps(a, _mm512_set1_ps(id)));
+  const __m512i qb = round_away(_mm512_mul_ps(b, _mm512_set1_ps(id)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(qs), _mm512_cvtepi32_epi8(qa));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + 16), _mm512_cvtepi32_epi8(qb));
+  *sum = _mm512_reduce_add_epi32(_mm512_add_epi32(qa, qb));
+  return d;
+}
+
+void quantize_row_q8_0_avx512(void* out, const float* x, size_t n) {
+  auto* o = static_cast<BlockQ8_0*>(out);
+  for (size_t b = 0; b < n / kQK; b++) {
+    int sum;
+    o[b].d = f32_to_f16(quantize32(o[b].qs, x + b * kQK, &sum));
+  }
+}
+
+void quantize_row_q8_1_avx512(void* out, const float* x, size_t n) {
+  auto* o = static_cast<BlockQ8_1*>(out);
+  for (size_t b = 0; b < n / kQK; b++) {
+    int sum;
+    const float d = quantize32(o[b].qs, x + b * kQK, &sum);
+    o[b].d = f32_to_f16(d);
+    o[b].s = f32_to_f16(static_cast<float>(sum) * d);
+  }
+}
+
 }  // namespace
+
+QuantizeRowFn quantize_row_avx512(DType activation) {
+  switch (activation) {
+    case DType::Q8_0: return quantize_row_q8_0_avx512;
+    case DType::Q8_1: return quantize_row_q8_1_avx512;
+    default: return nullptr;
+  }
+}
 
 void matmul_quant_avx512(float* y, int ldy, const float* x, const void* xq, DType dt, const void* w, int T, int K, int n0, int n1) {
   switch (dt) {

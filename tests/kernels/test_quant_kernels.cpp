@@ -14,6 +14,7 @@
 //     thread count; rows that are not whole blocks are an Error.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -27,6 +28,9 @@
 #include "tolerances.h"
 
 #include "kernels/kernel_test_util.h"
+#ifdef TGV_HAVE_AVX512
+#include "kernels/kernel_sets.h"  // quantize_row_avx512 (src/kernels/)
+#endif
 
 namespace {
 
@@ -175,3 +179,39 @@ TEST_CASE("matmul() with quantized weights: the same numbers on any thread count
   tgv::set_num_threads(0);
   tgv::use_reference_kernels(false);
 }
+
+#ifdef TGV_HAVE_AVX512
+TEST_CASE("avx512 activation quantizers write the same bytes as the scalar quantize_row (Q8_0, Q8_1)") {
+  if (!tgv::avx512_kernels()) {
+    MESSAGE("no avx512 set on this CPU: nothing to compare");
+    return;
+  }
+  std::mt19937 rng(14);
+  const int K = 9 * 32;
+  for (tgv::DType act : {tgv::DType::Q8_0, tgv::DType::Q8_1}) {
+    const tgv::QuantFormat& a = *tgv::quant_format(act);
+    const auto fast = tgv::quantize_row_avx512(act);
+    REQUIRE(static_cast<bool>(fast));
+    for (int row = 0; row < 400; row++) {
+      CAPTURE(a.name); CAPTURE(row);
+      std::vector<float> x = randn(K, rng, row % 3 == 0 ? 1.0f : row % 3 == 1 ? 1e-3f : 300.0f);
+      if (row % 5 == 1)  // ties: values whose x / d lands on k + 0.5 (block max 127 * d)
+        for (int b = 0; b < K / 32; b++) {
+          const float d = 0.01f * static_cast<float>(b + 1);
+          for (int j = 0; j < 32; j++) x[32 * b + j] = d * (static_cast<float>(j % 17) - 8.5f);
+          x[32 * b + 31] = 127.0f * d;
+        }
+      if (row % 7 == 2) std::fill(x.begin() + 64, x.begin() + 96, 0.0f);  // an all-zero block
+      if (row % 11 == 3) x[5] = 1e-30f;                                    // a block of one subnormal-scale value
+      std::vector<unsigned char> want(static_cast<size_t>(K / 32) * a.block_bytes), got(want.size(), 0xAA);
+      a.quantize_row(want.data(), x.data(), K);
+      fast(got.data(), x.data(), K);
+      if (got != want) {
+        size_t i = 0;
+        while (got[i] == want[i]) i++;
+        FAIL_CHECK("first different byte " << i << " (block " << i / a.block_bytes << "): " << int(got[i]) << " vs " << int(want[i]));
+      }
+    }
+  }
+}
+#endif
