@@ -137,7 +137,6 @@ struct FQ8_0 {
     hi = _mm512_xor_si512(lanes4(b[0].qs + 16, b[1].qs + 16, b[2].qs + 16, b[3].qs + 16), flip);
   }
   static __m256i bytes(const W& b) { return _mm256_xor_si256(load32(b.qs), _mm256_set1_epi8(static_cast<char>(0x80))); }
-  static uint16_t m(const W&) { return 0; }
 };
 
 struct FQ4_0 {
@@ -147,7 +146,6 @@ struct FQ4_0 {
   static constexpr bool kMin = false;
   static void group(__m512i& lo, __m512i& hi, const W* b) { nibble_group(lo, hi, b); }
   static __m256i bytes(const W& b) { return nibbles16(b.qs); }
-  static uint16_t m(const W&) { return 0; }
 };
 
 struct FQ5_0 {
@@ -160,7 +158,6 @@ struct FQ5_0 {
     fifth_bits(lo, hi, b);
   }
   static __m256i bytes(const W& b) { return fifth_bits32(nibbles16(b.qs), b.qh); }
-  static uint16_t m(const W&) { return 0; }
 };
 
 struct FQ4_1 {
@@ -170,7 +167,6 @@ struct FQ4_1 {
   static constexpr bool kMin = true;
   static void group(__m512i& lo, __m512i& hi, const W* b) { nibble_group(lo, hi, b); }
   static __m256i bytes(const W& b) { return nibbles16(b.qs); }
-  static uint16_t m(const W& b) { return b.m; }
 };
 
 struct FQ5_1 {
@@ -183,7 +179,6 @@ struct FQ5_1 {
     fifth_bits(lo, hi, b);
   }
   static __m256i bytes(const W& b) { return fifth_bits32(nibbles16(b.qs), b.qh); }
-  static uint16_t m(const W& b) { return b.m; }
 };
 
 inline uint16_t act_s(const BlockQ8_0&) { return 0; }
@@ -256,8 +251,8 @@ void decode_tile(float* y, int ldy, const XGroup* xg, const typename F::W* w, in
       F::group(lo[j], hi[j], b);
       dw[j] = halves4(b[0].d, b[1].d, b[2].d, b[3].d);
       if constexpr (F::kMin)
-        mw[j] = _mm_cvtph_ps(_mm_setr_epi16(static_cast<short>(F::m(b[0])), static_cast<short>(F::m(b[1])),
-                                            static_cast<short>(F::m(b[2])), static_cast<short>(F::m(b[3])), 0, 0, 0, 0));
+        mw[j] = _mm_cvtph_ps(_mm_setr_epi16(static_cast<short>(b[0].m), static_cast<short>(b[1].m), static_cast<short>(b[2].m),
+                                            static_cast<short>(b[3].m), 0, 0, 0, 0));
     }
     for (int i = 0; i < RT; i++) {
       const XGroup& x = xg[static_cast<size_t>(i) * ng + q];
@@ -352,23 +347,19 @@ constexpr size_t panel_block_bytes() { return 8 * 64 + 64 + (F::kMin ? 64 : 0); 
 template <class F>
 void pack_panel(uint8_t* panel, const typename F::W* w, int nb, int rows) {
   using W = typename F::W;
+  static_assert(offsetof(W, d) == 0, "the gather below reads d (and m) as the block's first 32-bit word");
+  const __mmask16 valid = static_cast<__mmask16>((1u << rows) - 1);
+  // byte offset of row n's block from row 0's
+  const __m512i row_offset = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                                _mm512_set1_epi32(nb * static_cast<int>(sizeof(W))));
   for (int b = 0; b < nb; b++) {
     uint8_t* out = panel + static_cast<size_t>(b) * panel_block_bytes<F>();
-    alignas(64) uint16_t dh[kPanel], mh[kPanel];
     __m512i z[8];  // z[i] = [row i | row i + 8], 8 dwords each
     for (int i = 0; i < 8; i++) {
       __m256i r[2];
       for (int h = 0; h < 2; h++) {
         const int n = i + 8 * h;
-        if (n < rows) {
-          const W& blk = w[static_cast<size_t>(n) * nb + b];
-          r[h] = F::bytes(blk);
-          dh[n] = blk.d;
-          mh[n] = F::m(blk);
-        } else {
-          r[h] = _mm256_setzero_si256();
-          dh[n] = mh[n] = 0;
-        }
+        r[h] = n < rows ? F::bytes(w[static_cast<size_t>(n) * nb + b]) : _mm256_setzero_si256();
       }
       z[i] = _mm512_inserti64x4(_mm512_zextsi256_si512(r[0]), r[1], 1);
     }
@@ -389,8 +380,13 @@ void pack_panel(uint8_t* panel, const typename F::W* w, int nb, int rows) {
       _mm512_store_si512(out + 64 * c, _mm512_permutex2var_epi64(u[c], first, u[4 + c]));
       _mm512_store_si512(out + 64 * (c + 4), _mm512_permutex2var_epi64(u[c], second, u[4 + c]));
     }
-    _mm512_store_ps(out + 512, _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dh))));
-    if constexpr (F::kMin) _mm512_store_ps(out + 576, _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(mh))));
+    // The 16 rows' first words (d, and m for Q4_1 / Q5_1) in one gather.
+    const __m512i dm = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), valid, row_offset, w + b, 1);
+    _mm512_store_ps(out + 512, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dm)));
+    if constexpr (F::kMin) {
+      static_assert(offsetof(W, m) == 2, "m right after d");
+      _mm512_store_ps(out + 576, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16))));
+    }
   }
 }
 
