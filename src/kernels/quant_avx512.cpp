@@ -1,34 +1,37 @@
 // AVX-512 VNNI integer dot products for block-quantized weights (quant.h): the
-// matmul_quant of the avx512 kernel set, for the formats with blocks of 32 (Q8_0, Q4_0,
-// Q5_0, Q4_1, Q5_1). The K-formats (Q4_K, Q6_K) still go to the AVX2 kernel
-// (quant_avx2.cpp, which explains the block arithmetic).
+// matmul_quant of the avx512 kernel set, every weight format (quant_avx2.cpp explains the
+// block arithmetic), and the Q8_0 / Q8_1 activation quantizers.
 //
-// matmul() has quantized the input rows to Q8_0 (Q8_1 for Q4_1 / Q5_1). Every weight is
-// made an unsigned byte u = q + o (Q4_0: the nibble, o = 8; Q5_0: o = 16; Q8_0: q xor
-// 0x80, o = 128; Q4_1 / Q5_1: o = 0), so that one vpdpbusd (unsigned bytes x signed
-// bytes, four products summed into each int32 lane) does 64 multiply-adds, and
+// matmul() has quantized the input rows to Q8_0 (Q8_1 for Q4_1 / Q5_1, Q8_K for Q4_K /
+// Q6_K). Every weight is made an unsigned byte u = q + o (Q4_0: the nibble, o = 8; Q5_0:
+// o = 16; Q8_0: q xor 0x80, o = 128; Q4_1 / Q5_1 / Q4_K: o = 0; Q6_K: o = 32), so that one
+// vpdpbusd (unsigned bytes x signed bytes, four products summed into each int32 lane)
+// does 64 multiply-adds, and
 //   sum_k q_k x_k = sum_k u_k x_k - o * sum_k x_k
-// where the second term depends on the activations alone: it is computed once per call
-// and is where each block's int32 accumulator starts. The integers are exactly those of
-// the scalar QuantFormat::vec_dot; then, per block,
+// where the second term depends on the activations alone (for the 32-blocks it is
+// computed once per call and is where each block's int32 accumulator starts; for Q6_K it
+// comes from Q8_K's bsums). The integers are exactly those of the scalar
+// QuantFormat::vec_dot; then, per block,
 //   y += d_w * d_x * sum_k q_k x_k      (+ m_w * s_x for Q4_1 / Q5_1)
-// in float, the only place where the order of rounding differs from the scalar code.
+// in float, the only place where the order of rounding differs from the scalar code
+// (the K-formats: sub-block scales multiply int32 lanes, vpmulld, before that).
 //
 // Two loops, chosen by the number of input rows T:
 //
-//   T <= 4 (decode): weights streamed once, straight from their blocks. A tile is
-//     4 weight rows x T input rows; four blocks go into two zmm, the low halves (weights
-//     0..15 of each block) in one and the high halves in the other, each block in its own
-//     128-bit lane. The input rows are rearranged the same way once per call (XGroup), so
-//     one load serves the four weight rows, and the lanes of one block share one scale.
+//   T <= 4 (decode): weights streamed once, straight from their blocks, one weight row
+//     at a time for T = 1 (4 per tile for T = 2..4). Blocks of 32: four blocks go into
+//     two zmm, weights 0..15 of each block in one and 16..31 in the other, each block in
+//     its own 128-bit lane, so the lanes of one block share one scale. K-formats: a
+//     super-block in four zmm. The input rows are rearranged the same way once per call
+//     (XGroup, XK), so each activation vector is one aligned load.
 //
 //   T >= 5 (prefill): 16 weight rows are packed once per call into a panel, as a GEMM
-//     packs B: per block, 8 vectors whose 32-bit lane n holds weights 4s..4s+3 of row n
-//     (already unsigned), then the 16 row scales in float. The unpacking (nibbles, fifth
-//     bits, halves) happens once per weight instead of once per tile of input rows. The
-//     micro-kernel then multiplies the panel with 8 input rows: per block, each input row's
-//     four bytes 4s..4s+3 are broadcast (embedded {1to16}) against vector s, 8 vpdpbusd
-//     per row and block give 16 outputs' exact block sums, then one convert and one FMA.
+//     packs B: per block, vectors whose 32-bit lane n holds weights 4s..4s+3 of row n
+//     (already unsigned), then the 16 rows' scales. The unpacking (nibbles, fifth bits,
+//     halves, 6-bit scales) happens once per weight instead of once per tile of input
+//     rows. The micro-kernel multiplies the panel with 8 input rows: each input row's
+//     four bytes 4s..4s+3 are broadcast against vector s, so 8 vpdpbusd per row and block
+//     of 32 give 16 outputs' exact block sums, then one convert and one FMA.
 //
 // Compiled with the AVX-512 flags (kernels_avx512.cpp); every helper stays in the
 // anonymous namespace (`nm -C quant_avx512.cpp.o | grep " W "` prints nothing).
@@ -186,8 +189,8 @@ inline uint16_t act_s(const BlockQ8_1& x) { return x.s; }
 
 // ---- decode: T <= 4 -------------------------------------------------------------------------
 
-// A software prefetch 1 KB ahead in each weight row: one thread's stream of 8 rows
-// reached ~20-25 GB/s with it, ~15 GB/s without (bench_quant, one thread).
+// A software prefetch 1 KB ahead in the weight rows (with 8 rows per tile it took one
+// thread from ~15 to ~20-25 GB/s; bench_quant).
 constexpr int kPrefetch = 1024;
 
 // Up to 4 input rows the weights are used straight from their blocks: packing a panel
@@ -280,9 +283,10 @@ void decode_tile(float* y, int ldy, const XGroup* xg, const typename F::W* w, in
 
 template <class F, int RT>
 void decode_rows(float* y, int ldy, const XGroup* xg, const typename F::W* w, int nb, int n0, int n1) {
-  // One input row: 8 weight rows per tile (more independent loads in flight); 2 to 4
-  // input rows: 4, so that the accumulators stay in registers.
-  constexpr int kRN = RT == 1 ? 8 : 4;
+  // One input row: one weight row at a time, so the matrix is read as one sequential
+  // stream (one thread, bench_quant: ~25 GB/s, against 13-20 GB/s with 2 to 8 rows
+  // interleaved). 2 to 4 input rows: 4 weight rows per tile, each unpacked group used RT times.
+  constexpr int kRN = RT == 1 ? 1 : 4;
   int n = n0;
   for (; n + kRN <= n1; n += kRN) decode_tile<F, RT, kRN>(y, ldy, xg, w + static_cast<size_t>(n) * nb, nb, n);
   for (; n + 4 <= n1; n += 4) decode_tile<F, RT, 4>(y, ldy, xg, w + static_cast<size_t>(n) * nb, nb, n);
@@ -638,6 +642,159 @@ void prefill_k(float* y, int ldy, const void* xq_bytes, const void* w_bytes, int
   }
 }
 
+// ---- decode for the K-formats ---------------------------------------------------------------------
+// Weights straight from their blocks, 256 per row and block in four zmm; the activation
+// block is copied once per call into the same order (XK), with its sums as int32. Each
+// zmm holds several sub-blocks side by side, so its int32 lanes are multiplied by the
+// matching sub-block scale (vpermd spreads the 8 or 16 scales over the lanes, vpmulld).
+
+struct alignas(64) XK {
+  int8_t qs[256];  // in the order of the weights' zmm (Q4_K: sub-blocks 0 2 1 3 4 6 5 7; Q6_K: as stored)
+  int32_t bs[16];  // Q4_K: lanes 0..7 the sums of sub-blocks 0..7 (32 each); Q6_K: the 16 bsums
+  float d;
+};
+
+struct DQ4_K {
+  static void prepare(XK& o, const BlockQ8_K& x) {
+    static constexpr int order[8] = {0, 2, 1, 3, 4, 6, 5, 7};
+    for (int j = 0; j < 8; j++) std::memcpy(o.qs + 32 * j, x.qs + 32 * order[j], 32);
+    for (int j = 0; j < 16; j++) o.bs[j] = j < 8 ? x.bsums[2 * j] + x.bsums[2 * j + 1] : 0;
+    o.d = x.d;
+  }
+  struct U {
+    __m512i q[4], sc[4];  // q[i]: 64 weights, two sub-blocks of 32; sc[i]: their scales per lane
+    __m256i mins;         // the 8 sub-block mins
+    float d, dmin;
+  };
+  static void unpack(U& u, const BlockQ4_K& b) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    for (int h = 0; h < 2; h++) {  // 64 bytes: sub-blocks 4h, 4h+2 in the low nibbles, 4h+1, 4h+3 in the high
+      const __m512i v = _mm512_loadu_si512(b.qs + 64 * h);
+      u.q[2 * h] = _mm512_and_si512(v, m4);
+      u.q[2 * h + 1] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+    }
+    uint32_t w[3];
+    std::memcpy(w, b.scales, 12);  // as FQ4_K::scales
+    const uint32_t s0 = w[0] & 0x3f3f3f3fu, s1 = (w[2] & 0x0f0f0f0fu) | ((w[0] >> 2) & 0x30303030u);
+    const uint32_t m0 = w[1] & 0x3f3f3f3fu, m1 = ((w[2] >> 4) & 0x0f0f0f0fu) | ((w[1] >> 2) & 0x30303030u);
+    const __m512i sc = _mm512_zextsi256_si512(_mm256_cvtepu8_epi32(_mm_setr_epi32(static_cast<int>(s0), static_cast<int>(s1), 0, 0)));
+    u.mins = _mm256_cvtepu8_epi32(_mm_setr_epi32(static_cast<int>(m0), static_cast<int>(m1), 0, 0));
+    // q[0] holds sub-blocks 0 | 2, q[1] 1 | 3, q[2] 4 | 6, q[3] 5 | 7 (8 lanes each)
+    u.sc[0] = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2), sc);
+    u.sc[1] = _mm512_permutexvar_epi32(_mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3), sc);
+    u.sc[2] = _mm512_permutexvar_epi32(_mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6), sc);
+    u.sc[3] = _mm512_permutexvar_epi32(_mm512_setr_epi32(5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7), sc);
+    u.d = half(b.d);
+    u.dmin = half(b.dmin);
+  }
+  static void accumulate(__m512& acc, __m256& macc, const U& u, const XK& x) {
+    __m512i sum = _mm512_setzero_si512();
+    for (int i = 0; i < 4; i++) {
+      const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u.q[i], _mm512_load_si512(x.qs + 64 * i));
+      sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(dot, u.sc[i]));
+    }
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_set1_ps(u.d * x.d), acc);
+    const __m256i mins = _mm256_mullo_epi32(u.mins, _mm256_load_si256(reinterpret_cast<const __m256i*>(x.bs)));
+    macc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_set1_ps(u.dmin * x.d), macc);
+  }
+};
+
+struct DQ6_K {
+  static void prepare(XK& o, const BlockQ8_K& x) {
+    std::memcpy(o.qs, x.qs, 256);
+    for (int j = 0; j < 16; j++) o.bs[j] = x.bsums[j];
+    o.d = x.d;
+  }
+  struct U {
+    __m512i q[4], sc[4];  // q[i]: weights 64i..64i+63 (0..63, meaning q - 32), four sub-blocks of 16
+    __m512i sc16;         // the 16 scales, one per lane
+    float d;
+  };
+  static void unpack(U& u, const BlockQ6_K& b) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(0x30);
+    // as FQ6_K::bytes, two 32-byte pieces per zmm: [weights 128h + 0..31 | 32..63] take their
+    // high bits from qh shifted left by 4 | 2, [64..95 | 96..127] shifted right by 0 | 2
+    const __m512i left = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+    const __m512i right = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    for (int h = 0; h < 2; h++) {
+      const __m512i l = _mm512_loadu_si512(b.ql + 64 * h);
+      const __m512i hb = _mm512_broadcast_i64x4(load32(b.qh + 32 * h));
+      u.q[2 * h] = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_and_si512(_mm512_sllv_epi16(hb, left), m2));
+      u.q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), _mm512_and_si512(_mm512_srlv_epi16(hb, right), m2));
+    }
+    u.sc16 = _mm512_cvtepi8_epi32(load16(b.scales));
+    for (int i = 0; i < 4; i++) {  // lane l of q[i]'s sums belongs to sub-block 4i + l / 4
+      const __m512i idx = _mm512_add_epi32(_mm512_set1_epi32(4 * i), _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
+      u.sc[i] = _mm512_permutexvar_epi32(idx, u.sc16);
+    }
+    u.d = half(b.d);
+  }
+  static void accumulate(__m512& acc, __m256&, const U& u, const XK& x) {
+    // sum_j sc_j (q - 32) . x = sum_j sc_j q . x - 32 sum_j sc_j bsum_j
+    __m512i sum = _mm512_slli_epi32(_mm512_mullo_epi32(u.sc16, _mm512_load_si512(x.bs)), 5);
+    sum = _mm512_sub_epi32(_mm512_setzero_si512(), sum);
+    for (int i = 0; i < 4; i++) {
+      const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u.q[i], _mm512_load_si512(x.qs + 64 * i));
+      sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(dot, u.sc[i]));
+    }
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_set1_ps(u.d * x.d), acc);
+  }
+};
+
+// y[t, n0 + j], t < RT, j < RN: one weight row unpacked at a time, used by the RT input rows.
+template <class D, class W, int RT, int RN>
+void decode_k_tile(float* y, int ldy, const XK* xk, const W* w, int nb, int n0) {
+  __m512 acc[RT][RN];
+  __m256 macc[RT][RN];
+  for (int i = 0; i < RT; i++)
+    for (int j = 0; j < RN; j++) {
+      acc[i][j] = _mm512_setzero_ps();
+      macc[i][j] = _mm256_setzero_ps();
+    }
+  for (int b = 0; b < nb; b++)
+    for (int j = 0; j < RN; j++) {
+      const W& blk = w[static_cast<size_t>(j) * nb + b];
+      _mm_prefetch(reinterpret_cast<const char*>(&blk) + kPrefetch, _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(&blk) + kPrefetch + 64, _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(&blk) + kPrefetch + 128, _MM_HINT_T0);
+      typename D::U u;
+      D::unpack(u, blk);
+      for (int i = 0; i < RT; i++) D::accumulate(acc[i][j], macc[i][j], u, xk[static_cast<size_t>(i) * nb + b]);
+    }
+  for (int i = 0; i < RT; i++)
+    for (int j = 0; j < RN; j++) {
+      __m256 m = _mm256_add_ps(macc[i][j], _mm256_add_ps(_mm512_castps512_ps256(acc[i][j]), _mm512_extractf32x8_ps(acc[i][j], 1)));
+      __m128 q = _mm_add_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+      q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+      q = _mm_add_ss(q, _mm_movehdup_ps(q));
+      y[static_cast<size_t>(i) * ldy + n0 + j] = _mm_cvtss_f32(q);
+    }
+}
+
+template <class D, class W, int RT>
+void decode_k_rows(float* y, int ldy, const XK* xk, const W* w, int nb, int n0, int n1) {
+  constexpr int kRN = RT == 2 ? 2 : 1;  // one row at a time streams best (decode_rows); RT x RN accumulators in registers
+  int n = n0;
+  for (; n + kRN <= n1; n += kRN) decode_k_tile<D, W, RT, kRN>(y, ldy, xk, w + static_cast<size_t>(n) * nb, nb, n);
+  for (; n < n1; n++) decode_k_tile<D, W, RT, 1>(y, ldy, xk, w + static_cast<size_t>(n) * nb, nb, n);
+}
+
+template <class D, class W>
+void decode_k(float* y, int ldy, const void* xq_bytes, const void* w_bytes, int T, int K, int n0, int n1) {
+  const auto* xq = static_cast<const BlockQ8_K*>(xq_bytes);
+  const auto* w = static_cast<const W*>(w_bytes);
+  const int nb = K / kQK_K;
+  Scratch scratch(sizeof(XK) * static_cast<size_t>(nb) * static_cast<size_t>(T));
+  auto* xk = static_cast<XK*>(scratch.p);
+  for (size_t i = 0; i < static_cast<size_t>(T) * nb; i++) D::prepare(xk[i], xq[i]);
+  switch (T) {
+    case 1: decode_k_rows<D, W, 1>(y, ldy, xk, w, nb, n0, n1); break;
+    case 2: decode_k_rows<D, W, 2>(y, ldy, xk, w, nb, n0, n1); break;
+    case 3: decode_k_rows<D, W, 3>(y, ldy, xk, w, nb, n0, n1); break;
+    default: decode_k_rows<D, W, 4>(y, ldy, xk, w, nb, n0, n1); break;
+  }
+}
+
 template <class F>
 void matmul_blocks(float* y, int ldy, const void* xq, const void* w, int T, int K, int n0, int n1) {
   if (n1 <= n0) return;
@@ -710,12 +867,14 @@ void matmul_quant_avx512(float* y, int ldy, const float* x, const void* xq, DTyp
     case DType::Q4_1: matmul_blocks<FQ4_1>(y, ldy, xq, w, T, K, n0, n1); break;
     case DType::Q5_1: matmul_blocks<FQ5_1>(y, ldy, xq, w, T, K, n0, n1); break;
     case DType::Q4_K:
+      if (n1 <= n0) break;
       if (T > kDecodeRows) prefill_k<FQ4_K>(y, ldy, xq, w, T, K, n0, n1);
-      else matmul_quant_avx2(y, ldy, x, xq, dt, w, T, K, n0, n1);  // decode: no zmm kernel yet
+      else decode_k<DQ4_K, BlockQ4_K>(y, ldy, xq, w, T, K, n0, n1);
       break;
     case DType::Q6_K:
+      if (n1 <= n0) break;
       if (T > kDecodeRows) prefill_k<FQ6_K>(y, ldy, xq, w, T, K, n0, n1);
-      else matmul_quant_avx2(y, ldy, x, xq, dt, w, T, K, n0, n1);
+      else decode_k<DQ6_K, BlockQ6_K>(y, ldy, xq, w, T, K, n0, n1);
       break;
     default: matmul_quant_avx2(y, ldy, x, xq, dt, w, T, K, n0, n1); break;
   }
