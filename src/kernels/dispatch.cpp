@@ -106,7 +106,7 @@ namespace {
 
 // x [T, K] quantized to the activation format a (Q8_0, Q8_1 or Q8_K), rows back to back
 // in `out` (resized). Once per product; rows in parallel when there are many of them.
-// With the avx512 set, Q8_0 / Q8_1 rows go through its vector quantizer, which writes
+// With the avx512 set, Q8_0 / Q8_1 / Q8_K rows go through its vector quantizer, which writes
 // the same bytes as a.quantize_row (tests/kernels/test_quant_kernels.cpp).
 void quantize_activations(std::vector<unsigned char>& out, const float* x, const QuantFormat& a, int T, int K,
                           const KernelSet& ks) {

@@ -39,7 +39,7 @@ extern const KernelSet kernel_set_avx512;  // kernels_avx512.cpp: needs AVX-512 
 // VNNI integer dot products (quant_xq = true), every weight format.
 void matmul_quant_avx512(float* y, int ldy, const float* x, const void* xq, DType dt, const void* w, int T, int K, int n0, int n1);
 // quant_avx512.cpp: the activation quantizer QuantFormat::quantize_row of `activation`
-// (Q8_0, Q8_1) with AVX-512, the same bytes as the scalar one; nullptr for the others.
+// (Q8_0, Q8_1, Q8_K) with AVX-512, the same bytes as the scalar one; nullptr otherwise.
 using QuantizeRowFn = void (*)(void* out, const float* x, size_t n);
 QuantizeRowFn quantize_row_avx512(DType activation);
 #endif

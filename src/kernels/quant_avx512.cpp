@@ -400,7 +400,7 @@ void matmul_blocks(float* y, int ldy, const void* xq, const void* w, int T, int 
 }
 
 // ---- activation quantization ----------------------------------------------------------------
-// quantize_row_q8_0 / quantize_row_q8_1 (src/quant/) 16 values per instruction, the same
+// quantize_row_q8_0 / quantize_row_q8_1 / quantize_row_q8_K (src/quant/) 16 values per instruction, the same
 // bytes for finite inputs: max is exact in any order, d = amax / 127 and 1 / d are the
 // same IEEE divisions, the half conversion is the scalar function's, and std::round (half
 // away from zero) is rebuilt exactly: t = trunc(v), plus sign(v) when |v - t| >= 0.5
@@ -446,12 +446,48 @@ void quantize_row_q8_1_avx512(void* out, const float* x, size_t n) {
   }
 }
 
+// quantize_row_q8_K: the value of largest |v| (the first such, with its sign) sets
+// iscale = -127 / max; q = min(127, nearest_int(iscale * v)), nearest_int rounding to
+// even (vcvtps2dq with that rounding); 16 sums of 16; d = 1 / iscale.
+void quantize_row_q8_K_avx512(void* out, const float* x, size_t n) {
+  auto* o = static_cast<BlockQ8_K*>(out);
+  for (size_t b = 0; b < n / kQK_K; b++) {
+    const float* v = x + b * kQK_K;
+    __m512 amax16 = _mm512_setzero_ps();
+    for (int i = 0; i < 16; i++) amax16 = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(v + 16 * i)), amax16);
+    const float amax = _mm512_reduce_max_ps(amax16);
+    BlockQ8_K& q = o[b];
+    if (amax == 0) {
+      std::memset(&q, 0, sizeof q);
+      continue;
+    }
+    int first = 0;  // the first j with |v_j| == amax
+    for (int i = 0; i < 16; i++) {
+      const __mmask16 hit = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(v + 16 * i)), _mm512_set1_ps(amax), _CMP_EQ_OQ);
+      if (hit) {
+        first = 16 * i + __builtin_ctz(hit);
+        break;
+      }
+    }
+    const float iscale = -127.0f / v[first];
+    for (int i = 0; i < 16; i++) {
+      const __m512 f = _mm512_mul_ps(_mm512_set1_ps(iscale), _mm512_loadu_ps(v + 16 * i));
+      __m512i c = _mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      c = _mm512_min_epi32(c, _mm512_set1_epi32(127));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(q.qs + 16 * i), _mm512_cvtepi32_epi8(c));
+      q.bsums[i] = static_cast<int16_t>(_mm512_reduce_add_epi32(c));
+    }
+    q.d = 1 / iscale;
+  }
+}
+
 }  // namespace
 
 QuantizeRowFn quantize_row_avx512(DType activation) {
   switch (activation) {
     case DType::Q8_0: return quantize_row_q8_0_avx512;
     case DType::Q8_1: return quantize_row_q8_1_avx512;
+    case DType::Q8_K: return quantize_row_q8_K_avx512;
     default: return nullptr;
   }
 }

@@ -181,19 +181,19 @@ TEST_CASE("matmul() with quantized weights: the same numbers on any thread count
 }
 
 #ifdef TGV_HAVE_AVX512
-TEST_CASE("avx512 activation quantizers write the same bytes as the scalar quantize_row (Q8_0, Q8_1)") {
+TEST_CASE("avx512 activation quantizers write the same bytes as the scalar quantize_row (Q8_0, Q8_1, Q8_K)") {
   if (!tgv::avx512_kernels()) {
     MESSAGE("no avx512 set on this CPU: nothing to compare");
     return;
   }
   std::mt19937 rng(14);
-  const int K = 9 * 32;
-  for (tgv::DType act : {tgv::DType::Q8_0, tgv::DType::Q8_1}) {
+  const int K = 3 * 256;
+  for (tgv::DType act : {tgv::DType::Q8_0, tgv::DType::Q8_1, tgv::DType::Q8_K}) {
     const tgv::QuantFormat& a = *tgv::quant_format(act);
     const auto fast = tgv::quantize_row_avx512(act);
     REQUIRE(static_cast<bool>(fast));
     for (int row = 0; row < 400; row++) {
-      CAPTURE(a.name); CAPTURE(row);
+      CAPTURE(std::string(a.name)); CAPTURE(row);
       std::vector<float> x = randn(K, rng, row % 3 == 0 ? 1.0f : row % 3 == 1 ? 1e-3f : 300.0f);
       if (row % 5 == 1)  // ties: values whose x / d lands on k + 0.5 (block max 127 * d)
         for (int b = 0; b < K / 32; b++) {
@@ -201,9 +201,17 @@ TEST_CASE("avx512 activation quantizers write the same bytes as the scalar quant
           for (int j = 0; j < 32; j++) x[32 * b + j] = d * (static_cast<float>(j % 17) - 8.5f);
           x[32 * b + 31] = 127.0f * d;
         }
-      if (row % 7 == 2) std::fill(x.begin() + 64, x.begin() + 96, 0.0f);  // an all-zero block
-      if (row % 11 == 3) x[5] = 1e-30f;                                    // a block of one subnormal-scale value
-      std::vector<unsigned char> want(static_cast<size_t>(K / 32) * a.block_bytes), got(want.size(), 0xAA);
+      if (row % 5 == 3) {  // Q8_K ties: the 256-block [256, 512) has max 127, so iscale = -1 and q = -x
+        for (int j = 256; j < 512; j++) x[j] = static_cast<float>(j % 50) - 24.5f;
+        x[256] = 127.0f;
+      }
+      if (row % 7 == 2) std::fill(x.begin() + 256, x.begin() + 512, 0.0f);  // an all-zero block (of 32 and of 256)
+      if (row % 11 == 3) x[5] = 1e-30f;                                     // a block of one subnormal-scale value
+      if (row % 13 == 4) {  // two values of the largest |x| with opposite signs: the first one sets Q8_K's sign
+        x[600] = -1000.0f;
+        x[700] = 1000.0f;
+      }
+      std::vector<unsigned char> want(static_cast<size_t>(K / a.block_size) * a.block_bytes), got(want.size(), 0xAA);
       a.quantize_row(want.data(), x.data(), K);
       fast(got.data(), x.data(), K);
       if (got != want) {
