@@ -106,12 +106,22 @@ namespace {
 
 // x [T, K] quantized to the activation format a (Q8_0, Q8_1 or Q8_K), rows back to back
 // in `out` (resized). Once per product; rows in parallel when there are many of them.
-void quantize_activations(std::vector<unsigned char>& out, const float* x, const QuantFormat& a, int T, int K) {
+// With the avx512 set, Q8_0 / Q8_1 / Q8_K rows go through its vector quantizer, which writes
+// the same bytes as a.quantize_row (tests/kernels/test_quant_kernels.cpp).
+void quantize_activations(std::vector<unsigned char>& out, const float* x, const QuantFormat& a, int T, int K,
+                          const KernelSet& ks) {
   const size_t row_bytes = static_cast<size_t>(K / a.block_size) * a.block_bytes;
   out.resize(row_bytes * static_cast<size_t>(T));
   unsigned char* q = out.data();
+  void (*quantize_row)(void*, const float*, size_t) = a.quantize_row;
+#ifdef TGV_HAVE_AVX512
+  if (&ks == avx512_kernels())
+    if (auto f = quantize_row_avx512(a.type)) quantize_row = f;
+#else
+  (void)ks;
+#endif
   auto rows = [&](size_t t0, size_t t1) {
-    for (size_t t = t0; t < t1; t++) a.quantize_row(q + t * row_bytes, x + t * static_cast<size_t>(K), static_cast<size_t>(K));
+    for (size_t t = t0; t < t1; t++) quantize_row(q + t * row_bytes, x + t * static_cast<size_t>(K), static_cast<size_t>(K));
   };
   if (T >= 8) parallel_for(static_cast<size_t>(T), rows, 4);
   else rows(0, static_cast<size_t>(T));
@@ -133,7 +143,7 @@ void matmul(float* y, const float* x, const Tensor& W, const float* bias, int T)
       fail("tensor '" + W.name + "' " + shape_str(W.shape) + " is " + dtype_name(W.dtype) +
            " but its rows are not whole blocks of " + std::to_string(qf->block_size));
     if (ks.quant_xq) {
-      quantize_activations(xq_buffer, x, *quant_format(qf->vec_dot_type), T, K);
+      quantize_activations(xq_buffer, x, *quant_format(qf->vec_dot_type), T, K, ks);
       xq = xq_buffer.data();
     }
   }

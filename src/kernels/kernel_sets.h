@@ -35,6 +35,13 @@ float exp_sum_avx2(float* x, float shift, int n);
 #endif
 #ifdef TGV_HAVE_AVX512
 extern const KernelSet kernel_set_avx512;  // kernels_avx512.cpp: needs AVX-512 F+BW+VL+DQ+VNNI, AVX2, FMA, F16C
+// quant_avx512.cpp (and quant_k_avx512.cpp for Q4_K / Q6_K): KernelSet::matmul_quant with
+// VNNI integer dot products (quant_xq = true), every weight format.
+void matmul_quant_avx512(float* y, int ldy, const float* x, const void* xq, DType dt, const void* w, int T, int K, int n0, int n1);
+// quant_avx512.cpp: the activation quantizer QuantFormat::quantize_row of `activation`
+// (Q8_0, Q8_1, Q8_K) with AVX-512, the same bytes as the scalar one; nullptr otherwise.
+using QuantizeRowFn = void (*)(void* out, const float* x, size_t n);
+QuantizeRowFn quantize_row_avx512(DType activation);
 #endif
 #ifdef TGV_HAVE_NEON
 extern const KernelSet kernel_set_neon;  // kernels_neon.cpp: AArch64 (NEON is mandatory there)

@@ -12,6 +12,6 @@
 namespace tgv {
 
 extern const KernelSet kernel_set_avx512 = {"avx512",  matmul_f32_avx2,   matmul_f16_avx2, matmul_bf16_avx2, dot_avx2,
-                                            axpy_avx2, matmul_quant_avx2, true,            exp_sum_avx2};
+                                            axpy_avx2, matmul_quant_avx512, true,           exp_sum_avx2};
 
 }  // namespace tgv

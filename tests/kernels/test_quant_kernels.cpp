@@ -1,6 +1,7 @@
 // The matrix product with block-quantized weights (KernelSet::matmul_quant), every
 // weight format, every fast kernel set this build and CPU have, on random data and odd
-// shapes (T in {1,2,3,5,31,33}, N in {1,7,33,257}, K of 1, 7 and more blocks):
+// shapes (T in {1,2,3,4,5,6,8,9,15,31,33}, N in {1,7,33,257}, K of 1, 7 and more blocks:
+// every edge of the tiles of quant_avx2.cpp and quant_avx512.cpp):
 //
 //  1. The fast set's integer arithmetic IS the scalar QuantFormat::vec_dot (src/quant/):
 //     on the same quantized activations, every output equals vec_dot(weight row, activation
@@ -13,6 +14,7 @@
 //     thread count; rows that are not whole blocks are an Error.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -26,12 +28,15 @@
 #include "tolerances.h"
 
 #include "kernels/kernel_test_util.h"
+#ifdef TGV_HAVE_AVX512
+#include "kernels/kernel_sets.h"  // quantize_row_avx512 (src/kernels/)
+#endif
 
 namespace {
 
 const tgv::DType kFormats[] = {tgv::DType::Q8_0, tgv::DType::Q4_0, tgv::DType::Q4_1, tgv::DType::Q5_0,
                                tgv::DType::Q5_1, tgv::DType::Q4_K, tgv::DType::Q6_K};
-const int kT[] = {1, 2, 3, 5, 31, 33};
+const int kT[] = {1, 2, 3, 4, 5, 6, 8, 9, 15, 31, 33};
 const int kN[] = {1, 7, 33, 257};
 
 using tgv::test::fast_sets;
@@ -174,3 +179,47 @@ TEST_CASE("matmul() with quantized weights: the same numbers on any thread count
   tgv::set_num_threads(0);
   tgv::use_reference_kernels(false);
 }
+
+#ifdef TGV_HAVE_AVX512
+TEST_CASE("avx512 activation quantizers write the same bytes as the scalar quantize_row (Q8_0, Q8_1, Q8_K)") {
+  if (!tgv::avx512_kernels()) {
+    MESSAGE("no avx512 set on this CPU: nothing to compare");
+    return;
+  }
+  std::mt19937 rng(14);
+  const int K = 3 * 256;
+  for (tgv::DType act : {tgv::DType::Q8_0, tgv::DType::Q8_1, tgv::DType::Q8_K}) {
+    const tgv::QuantFormat& a = *tgv::quant_format(act);
+    const auto fast = tgv::quantize_row_avx512(act);
+    REQUIRE(static_cast<bool>(fast));
+    for (int row = 0; row < 400; row++) {
+      CAPTURE(std::string(a.name)); CAPTURE(row);
+      std::vector<float> x = randn(K, rng, row % 3 == 0 ? 1.0f : row % 3 == 1 ? 1e-3f : 300.0f);
+      if (row % 5 == 1)  // ties: values whose x / d lands on k + 0.5 (block max 127 * d)
+        for (int b = 0; b < K / 32; b++) {
+          const float d = 0.01f * static_cast<float>(b + 1);
+          for (int j = 0; j < 32; j++) x[32 * b + j] = d * (static_cast<float>(j % 17) - 8.5f);
+          x[32 * b + 31] = 127.0f * d;
+        }
+      if (row % 5 == 3) {  // Q8_K ties: the 256-block [256, 512) has max 127, so iscale = -1 and q = -x
+        for (int j = 256; j < 512; j++) x[j] = static_cast<float>(j % 50) - 24.5f;
+        x[256] = 127.0f;
+      }
+      if (row % 7 == 2) std::fill(x.begin() + 256, x.begin() + 512, 0.0f);  // an all-zero block (of 32 and of 256)
+      if (row % 11 == 3) x[5] = 1e-30f;                                     // a block of one subnormal-scale value
+      if (row % 13 == 4) {  // two values of the largest |x| with opposite signs: the first one sets Q8_K's sign
+        x[600] = -1000.0f;
+        x[700] = 1000.0f;
+      }
+      std::vector<unsigned char> want(static_cast<size_t>(K / a.block_size) * a.block_bytes), got(want.size(), 0xAA);
+      a.quantize_row(want.data(), x.data(), K);
+      fast(got.data(), x.data(), K);
+      if (got != want) {
+        size_t i = 0;
+        while (got[i] == want[i]) i++;
+        FAIL_CHECK("first different byte " << i << " (block " << i / a.block_bytes << "): " << int(got[i]) << " vs " << int(want[i]));
+      }
+    }
+  }
+}
+#endif

@@ -1,0 +1,80 @@
+// Internal to quant_avx512.cpp and quant_k_avx512.cpp (the avx512 set's matmul_quant):
+// helpers shared by the two, included only by files compiled with the AVX-512 flags.
+// Everything is in an anonymous namespace (internal linkage: no inline function with
+// external linkage may come out of an ISA-flagged file), except the one entry point of
+// quant_k_avx512.cpp.
+#pragma once
+// GCC 12's AVX-512 intrinsics pass an "undefined" source vector to the builtins, which
+// its uninitialised-use analysis reports at every call (GCC bug 105593, fixed in 13).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "tinygptv/quant.h"
+
+namespace tgv {
+
+// quant_k_avx512.cpp: Q4_K and Q6_K weights (x Q8_K), the same contract as matmul_quant.
+void matmul_quant_k_avx512(float* y, int ldy, const void* xq, DType dt, const void* w, int T, int K, int n0, int n1);
+
+namespace {
+
+inline float half(uint16_t h) { return _cvtsh_ss(h); }
+
+inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+inline __m128i load16(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+
+inline int32_t load_i32(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// Four 16-byte pieces, one per 128-bit lane.
+inline __m512i lanes4(const void* p0, const void* p1, const void* p2, const void* p3) {
+  const __m512i v = _mm512_zextsi128_si512(load16(p0));
+  return _mm512_inserti32x4(_mm512_inserti32x4(_mm512_inserti32x4(v, load16(p1), 1), load16(p2), 2), load16(p3), 3);
+}
+
+// Four halves -> 16 floats, lanes 4j..4j+3 = h[j] (the scale of the block in 128-bit lane j).
+inline __m512 halves4(uint16_t h0, uint16_t h1, uint16_t h2, uint16_t h3) {
+  const __m128 f = _mm_cvtph_ps(_mm_setr_epi16(static_cast<short>(h0), static_cast<short>(h1), static_cast<short>(h2),
+                                               static_cast<short>(h3), 0, 0, 0, 0));
+  const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  return _mm512_permutexvar_ps(spread, _mm512_zextps128_ps512(f));
+}
+
+inline float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+// Scratch from malloc (no std:: templates in a file compiled with ISA flags).
+struct Scratch {
+  void* p;
+  explicit Scratch(size_t bytes) : p(std::aligned_alloc(64, (bytes + 63) / 64 * 64)) {
+    if (!p) std::abort();
+  }
+  ~Scratch() { std::free(p); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+};
+
+// A software prefetch 1 KB ahead in the weight rows (with 8 rows per tile it took one
+// thread from ~15 to ~20-25 GB/s; bench_quant).
+constexpr int kPrefetch = 1024;
+
+// Up to 4 input rows the weights are used straight from their blocks: packing a panel
+// costs about what 8 input rows' products with it cost, which only pays from ~5 rows on.
+constexpr int kDecodeRows = 4;
+
+constexpr int kPanel = 16;  // weight rows per panel (one zmm of int32 lanes)
+constexpr int kRows = 8;    // input rows per micro-kernel tile
+
+}  // namespace
+
+}  // namespace tgv
