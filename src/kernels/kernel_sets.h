@@ -35,6 +35,11 @@ float exp_sum_avx2(float* x, float shift, int n);
 #endif
 #ifdef TGV_HAVE_AVX512
 extern const KernelSet kernel_set_avx512;  // kernels_avx512.cpp: needs AVX-512 F+BW+VL+DQ+VNNI, AVX2, FMA, F16C
+// gemm_avx512.cpp: the packed, cache-blocked matmul for many input rows (the KernelSet
+// matmul contract), called by kernel_set_avx512's matmul kernels; same CPU requirement.
+void gemm_f32_avx512(float* y, int ldy, const float* x, const float* w, int T, int K, int n0, int n1);
+void gemm_f16_avx512(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
+void gemm_bf16_avx512(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
 #endif
 #ifdef TGV_HAVE_NEON
 extern const KernelSet kernel_set_neon;  // kernels_neon.cpp: AArch64 (NEON is mandatory there)
