@@ -13,8 +13,9 @@
 // of a weight row once and uses it for all RT input rows; weight-row blocks outside,
 // input-row tiles inside. The K % 16 last values go through the same loop under a load
 // mask (zeros), so there is no scalar tail.
-//   decode (T = 1): tiles 1 x 8 -> 8 independent FMA chains, 8 weight-row streams, each
-//   prefetched a few cache lines ahead (the product is memory bound: W is read once).
+//   decode (T = 1): tiles 1 x 8 -> 8 independent FMA chains and 8 weight-row streams (the
+//   product is memory bound: W is read once). 1 x 4 was slower; software prefetch of each
+//   row 1 or 4 KB ahead did not help (the hardware prefetchers follow 8 sequential rows).
 // Block-quantized weights: quant_avx512.cpp (or the AVX2 kernels until it exists).
 // GCC 12's AVX-512 intrinsics fill unused sources with _mm512_undefined_ps(), which it
 // then reports as "used uninitialized" wherever they are inlined (a false alarm about
@@ -38,7 +39,7 @@ namespace {
 
 // ---- the weight formats -------------------------------------------------------------
 // load16(r, k, m): weights r[k..k+15] as floats (exact); lanes outside mask m are 0 and
-// not read. prefetch_distance: bytes ahead in a row that decode prefetches.
+// not read.
 struct LoadF32 {
   using T = float;
   static __m512 load16(const float* r, int k, __mmask16 m) { return _mm512_maskz_loadu_ps(m, r + k); }
@@ -66,9 +67,6 @@ inline float hsum(__m512 v) {
   return _mm_cvtss_f32(s);
 }
 
-// How far ahead (in weights) decode prefetches each weight row: 1 KB of F16.
-constexpr int kPrefetchAhead = 512;
-
 // One tile: y[t0+i, n0+j] for i < RT, j < RN.   x: [T, K] rows t0.., w: [N, K] rows n0..
 template <class L, int RT, int RN>
 void tile(float* y, int ldy, const float* x, const typename L::T* w, int K, int t0, int n0) {
@@ -83,8 +81,6 @@ void tile(float* y, int ldy, const float* x, const typename L::T* w, int K, int 
 
   int k = 0;
   for (; k + 16 <= K; k += 16) {
-    if (RT == 1 && k % 64 == 0)  // decode: one prefetch per cache line of F16 weights, per row
-      for (int j = 0; j < RN; j++) _mm_prefetch(reinterpret_cast<const char*>(wr[j] + k + kPrefetchAhead), _MM_HINT_T0);
     __m512 wv[RN];
     for (int j = 0; j < RN; j++) wv[j] = L::load16(wr[j], k, kAll);
     for (int i = 0; i < RT; i++) {
