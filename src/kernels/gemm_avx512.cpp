@@ -35,6 +35,7 @@
 // k-block, the blocks added in order of k; each column is its own lane, whatever panel
 // and lane it lands in. So results depend only on (t, n, K), not on T, n0/n1 or the
 // thread split (tests/kernels/test_gemm.cpp checks it bit for bit).
+
 // GCC 12's AVX-512 intrinsics fill unused sources with _mm512_undefined_ps(), which it
 // then reports as "used uninitialized" wherever they are inlined (a false alarm about
 // its own header, GCC bug 105593): silence exactly that, inside the header only.

@@ -17,6 +17,7 @@
 //   product is memory bound: W is read once). 1 x 4 was slower; software prefetch of each
 //   row 1 or 4 KB ahead did not help (the hardware prefetchers follow 8 sequential rows).
 // Block-quantized weights: quant_avx512.cpp (or the AVX2 kernels until it exists).
+
 // GCC 12's AVX-512 intrinsics fill unused sources with _mm512_undefined_ps(), which it
 // then reports as "used uninitialized" wherever they are inlined (a false alarm about
 // its own header, GCC bug 105593): silence exactly that, inside the header only.
@@ -26,7 +27,6 @@
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
