@@ -10,6 +10,9 @@ namespace tgv {
 #ifdef TGV_HAVE_AVX2
 uint64_t fma_loop_avx2(uint64_t iterations, float* sink);  // fma_peak_avx2.cpp: needs AVX2 + FMA
 #endif
+#ifdef TGV_HAVE_AVX512
+uint64_t fma_loop_avx512(uint64_t iterations, float* sink);  // fma_peak_avx512.cpp: needs AVX-512 F
+#endif
 #ifdef TGV_HAVE_NEON
 uint64_t fma_loop_neon(uint64_t iterations, float* sink);  // fma_peak_neon.cpp
 #endif

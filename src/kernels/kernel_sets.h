@@ -24,14 +24,6 @@ void matmul_quant_avx2(float* y, int ldy, const float* x, const void* xq, DType 
 void gemm_f32_avx2(float* y, int ldy, const float* x, const float* w, int T, int K, int n0, int n1);
 void gemm_f16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
 void gemm_bf16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
-// kernels_avx2.cpp: the small-T tiled products, also used by the avx512 set until it
-// has its own.
-void matmul_f32_avx2(float* y, int ldy, const float* x, const float* w, int T, int K, int n0, int n1);
-void matmul_f16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
-void matmul_bf16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
-float dot_avx2(const float* a, const float* b, int n);
-void axpy_avx2(float* y, float a, const float* x, int n);
-float exp_sum_avx2(float* x, float shift, int n);
 #endif
 #ifdef TGV_HAVE_AVX512
 extern const KernelSet kernel_set_avx512;  // kernels_avx512.cpp: needs AVX-512 F+BW+VL+DQ+VNNI, AVX2, FMA, F16C
@@ -42,6 +34,11 @@ void matmul_quant_avx512(float* y, int ldy, const float* x, const void* xq, DTyp
 // (Q8_0, Q8_1, Q8_K) with AVX-512, the same bytes as the scalar one; nullptr otherwise.
 using QuantizeRowFn = void (*)(void* out, const float* x, size_t n);
 QuantizeRowFn quantize_row_avx512(DType activation);
+// gemm_avx512.cpp: the packed, cache-blocked matmul for many input rows (the KernelSet
+// matmul contract), called by kernel_set_avx512's matmul kernels; same CPU requirement.
+void gemm_f32_avx512(float* y, int ldy, const float* x, const float* w, int T, int K, int n0, int n1);
+void gemm_f16_avx512(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
+void gemm_bf16_avx512(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
 #endif
 #ifdef TGV_HAVE_NEON
 extern const KernelSet kernel_set_neon;  // kernels_neon.cpp: AArch64 (NEON is mandatory there)

@@ -140,11 +140,6 @@ void matmul_tiled(float* y, int ldy, const float* x, const typename L::T* w, int
 // and transposes each weight once, then reuses it from cache for every input row.
 constexpr int kGemmRows = 4;
 
-}  // namespace
-
-// The exported kernels (kernel_sets.h): the avx2 table below, and the avx512 set for
-// what it has no kernel of its own for.
-
 void matmul_f32_avx2(float* y, int ldy, const float* x, const float* w, int T, int K, int n0, int n1) {
   if (T >= kGemmRows) return gemm_f32_avx2(y, ldy, x, w, T, K, n0, n1);
   matmul_tiled<LoadF32>(y, ldy, x, w, T, K, n0, n1);
@@ -179,8 +174,6 @@ void axpy_avx2(float* y, float a, const float* x, int n) {
   for (; i < n; i++) y[i] += a * x[i];
 }
 
-namespace {
-
 // exp(v) for v <= 0 (8 lanes): v = n ln2 + r with |r| <= ln2/2 (ln2 in two parts, so
 // r is exact to ~1e-10), exp(r) by its Taylor polynomial to r^7 (error < 6e-9), times
 // 2^n put into the exponent bits. Below -87.3 (2^n would be subnormal) the result is 0.
@@ -203,8 +196,6 @@ inline __m256 exp_nonpositive(__m256 v) {
   return _mm256_andnot_ps(underflow, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
 }
 
-}  // namespace
-
 float exp_sum_avx2(float* x, float shift, int n) {
   const __m256 s = _mm256_set1_ps(shift);
   __m256 acc = _mm256_setzero_ps();
@@ -224,6 +215,8 @@ float exp_sum_avx2(float* x, float shift, int n) {
   }
   return hsum(acc);
 }
+
+}  // namespace
 
 extern const KernelSet kernel_set_avx2 = {"avx2",     matmul_f32_avx2, matmul_f16_avx2, matmul_bf16_avx2, dot_avx2,
                                           axpy_avx2, matmul_quant_avx2, true, exp_sum_avx2};

@@ -3,7 +3,7 @@
 // The bandwidth sum is portable C++: eight independent 64-bit integer accumulators
 // per chunk are far more adds per second than memory can feed, so the loop waits on
 // memory only (the compiler vectorises it). The FMA loop is per instruction set
-// (fma_peak_avx2.cpp, fma_peak_neon.cpp; the scalar one is below), chosen to match the
+// (fma_peak_avx2.cpp, fma_peak_avx512.cpp, fma_peak_neon.cpp; the scalar one is below), chosen to match the
 // active kernel set, so `--reference` measures the scalar peak.
 #include "tinygptv/machine_limits.h"
 
@@ -44,7 +44,7 @@ FmaLoop active_fma_loop() {
   if (&kernels() == avx2_kernels()) return fma_loop_avx2;
 #endif
 #ifdef TGV_HAVE_AVX512
-  if (&kernels() == avx512_kernels()) return fma_loop_avx2;  // until fma_peak_avx512.cpp exists
+  if (&kernels() == avx512_kernels()) return fma_loop_avx512;
 #endif
 #ifdef TGV_HAVE_NEON
   if (&kernels() == neon_kernels()) return fma_loop_neon;

@@ -5,6 +5,7 @@
 //
 //   cmake --build B --target bench_gemm && B/bench_gemm [--threads N] [--quick | --reps R] [--cpu-time] [--filter TEXT]
 //   B/bench_gemm --threads 2 --decode      T = 1 against the measured read bandwidth
+//   B/bench_gemm --rows 8 --filter phi2    every shape with T = 8 instead (small-T crossover)
 //
 // On a busy machine, `--threads 1 --cpu-time` times the thread's own CPU time (both
 // libraries then run on the calling thread), which other processes disturb far less
@@ -138,6 +139,7 @@ void decode_roofline(int threads) {
 int main(int argc, char** argv) {
   int threads = 1, reps = 5;
   bool decode = false;
+  int rows = 0;  // --rows T: this T for every shape
   std::string filter;
   for (int i = 1; i < argc; i++) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
@@ -146,8 +148,9 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--cpu-time")) g_cpu_time = true;
     else if (!std::strcmp(argv[i], "--decode")) decode = true;
     else if (!std::strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
+    else if (!std::strcmp(argv[i], "--rows") && i + 1 < argc) rows = std::atoi(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: bench_gemm [--threads N] [--quick | --reps R] [--cpu-time] [--filter TEXT] [--decode]\n");
+      std::fprintf(stderr, "usage: bench_gemm [--threads N] [--quick | --reps R] [--cpu-time] [--filter TEXT] [--rows T] [--decode]\n");
       return 2;
     }
   }
@@ -172,8 +175,9 @@ int main(int argc, char** argv) {
 
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.0f, 1.0f);
-  for (const Shape& s : kShapes) {
+  for (Shape s : kShapes) {
     if (!filter.empty() && std::string(s.what).find(filter) == std::string::npos) continue;
+    if (rows > 0) s.T = rows;
     const size_t nw = static_cast<size_t>(s.N) * s.K;
     std::vector<float> x(static_cast<size_t>(s.T) * s.K), w(nw), y(static_cast<size_t>(s.T) * s.N);
     for (auto& v : x) v = nd(rng);

@@ -1,8 +1,10 @@
-// The packed GEMM (src/kernels/gemm_avx2.cpp, reached through the SIMD KernelSets'
-// matmul for T > 1) against the scalar reference on odd shapes: every T, N, K edge of
-// the 6 x 16 micro-kernel, the 384-wide k-blocks and the 256-wide n-blocks, every
-// float weight dtype; and its results are the same bit for bit however the rows of W
-// are split between calls (so they do not depend on the thread count).
+// The packed GEMMs (src/kernels/gemm_avx2.cpp, gemm_avx512.cpp, reached through the SIMD
+// KernelSets' matmul from 4 or 6 input rows on; fewer rows take the tile kernels) against
+// the scalar reference on odd shapes: every T, N, K edge of the 6 x 16 (avx2) and 8 x 32
+// (avx512) micro-kernels, including partial 32-column panels of one and of two vectors,
+// the 384- and 256-wide k-blocks and the 256-wide n-blocks, every float weight dtype; and
+// its results are the same bit for bit however the rows of W are split between calls (so
+// they do not depend on the thread count).
 //
 // Tolerance (tests/tolerances.h, kGemmVsScalar): |got - scalar| <= tol * sum_k |x_k w_k|
 // for every output, as in test_kernels.cpp.
@@ -62,9 +64,9 @@ TEST_CASE("SIMD GEMM equals the scalar matmul on odd shapes, every float dtype")
     double worst = 0;
     for (tgv::DType dt : kFloatTypes)
       for (int K : {1, 7, 31, 33, 257, 1408})
-        for (int N : {1, 7, 33, 257}) {
+        for (int N : {1, 7, 33, 57, 257}) {
           const HalfOrFloat w = make(dt, static_cast<size_t>(N) * K, rng);
-          for (int T : {2, 3, 5, 7, 31, 33, 257}) {
+          for (int T : {2, 3, 5, 6, 7, 9, 31, 33, 257}) {
             const std::string set_name = ks->name;
             CAPTURE(set_name);
             CAPTURE(tgv::dtype_name(dt));
