@@ -12,7 +12,9 @@
 // on stderr: load and image-encode times, prompt and answer tokens with their rates;
 // for chat, summed over the turns), --attention-map OUT.png [--attention-map-query N]
 // (the Q-Former's cross-attention over the image patches as a heatmap: all queries
-// averaged, or query N).
+// averaged, or query N). chat prints its `you> ` / `tinygptv> ` prompts when stdin is a
+// terminal, unless --no-prompts (for scripts, and for WebAssembly under node, whose
+// runtime reports every standard stream as a terminal).
 //
 // The edges (docs/limits.md): Ctrl-C during an answer stops it and keeps what was
 // printed (cli/interrupt.h): ask then exits with status 130, chat reads the next
@@ -45,7 +47,7 @@ namespace {
 const std::set<std::string> kOptions = {"--model", "--image", "--tokenizer", "--template", "--task", "--temp", "--top-p",
                                         "--top-k", "--repetition-penalty", "--max-tokens", "--seed", "--threads", "--boxes",
                                         "--attention-map", "--attention-map-query"};
-const std::set<std::string> kSwitches = {"--timings"};
+const std::set<std::string> kSwitches = {"--timings", "--no-prompts"};
 
 AskOptions ask_options(const Args& args) {
   AskOptions o;
@@ -212,7 +214,7 @@ int cmd_chat(int argc, char** argv) {
   AskOptions options = ask_options(args);
   Setup s = setup(args);
   Rng rng(options.sampler.seed);
-  const bool tty = ::isatty(0) == 1;
+  const bool tty = !args.has("--no-prompts") && ::isatty(0) == 1;
   std::string line, last_answer;
   Timings timings;
   int turns = 0;

@@ -94,6 +94,8 @@ struct Child {
       stdin_closed_at_start = stdin_mode == Stdin::Closed;
       command = quoted(TGV_BINARY);
       for (const std::string& a : args) command += " " + quoted(a);
+      // emscripten's runtime calls a redirected stdin a terminal: no prompts, as on a pipe.
+      if (!args.empty() && args[0] == "chat") command += " --no-prompts";
       return;
     }
     int to_child[2], from_child[2];
