@@ -37,6 +37,15 @@ inline int nearest_int(float f) {
   return static_cast<int>(bits & 0x007fffff) - 0x00400000;
 }
 
+// The qh field of a Q5_0 / Q5_1 block: a little-endian uint32 on every host (the block
+// is bytes in a file; byte_order.cpp swaps only its half-float fields).
+inline uint32_t load_qh(const uint8_t* p) {
+  return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
+}
+inline void store_qh(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
 // Code j (0..31) of a Q5_0 / Q5_1 block: its low nibble from qs (weights 0..15 in the
 // low nibbles, 16..31 in the high ones), its fifth bit from bit j of qh.
 inline int code5(const uint8_t* qs, uint32_t qh, int j) {

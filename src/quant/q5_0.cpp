@@ -41,7 +41,7 @@ void quantize_row_q5_0(BlockQ5_0* out, const float* x, size_t n) {
       qh |= (q0 >> 4) << j;
       qh |= (q1 >> 4) << (j + kQK / 2);
     }
-    std::memcpy(out[b].qh, &qh, 4);  // little-endian hosts only, as the whole program
+    quant::store_qh(out[b].qh, qh);
   }
 }
 
@@ -49,8 +49,7 @@ void dequantize_row_q5_0(float* out, const BlockQ5_0* in, size_t n) {
   quant::require_whole_blocks(n, kQK, "Q5_0");
   for (size_t b = 0; b < n / kQK; b++) {
     const float d = f16_to_f32(in[b].d);
-    uint32_t qh;
-    std::memcpy(&qh, in[b].qh, 4);
+    const uint32_t qh = quant::load_qh(in[b].qh);
     for (int j = 0; j < kQK; j++) out[b * kQK + j] = static_cast<float>(quant::code5(in[b].qs, qh, j) - 16) * d;
   }
 }
@@ -59,8 +58,7 @@ float vec_dot_q5_0_q8_0(size_t n, const BlockQ5_0* w, const BlockQ8_0* x) {
   quant::require_whole_blocks(n, kQK, "Q5_0");
   float sum = 0;
   for (size_t b = 0; b < n / kQK; b++) {
-    uint32_t qh;
-    std::memcpy(&qh, w[b].qh, 4);
+    const uint32_t qh = quant::load_qh(w[b].qh);
     int sumi = 0;
     for (int j = 0; j < kQK; j++) sumi += (quant::code5(w[b].qs, qh, j) - 16) * x[b].qs[j];
     sum += (f16_to_f32(w[b].d) * f16_to_f32(x[b].d)) * static_cast<float>(sumi);

@@ -43,7 +43,7 @@ void quantize_row_q5_1(BlockQ5_1* out, const float* x, size_t n) {
       qh |= ((q0 >> 4) & 1) << j;
       qh |= ((q1 >> 4) & 1) << (j + kQK / 2);
     }
-    std::memcpy(out[b].qh, &qh, 4);
+    quant::store_qh(out[b].qh, qh);
   }
 }
 
@@ -51,8 +51,7 @@ void dequantize_row_q5_1(float* out, const BlockQ5_1* in, size_t n) {
   quant::require_whole_blocks(n, kQK, "Q5_1");
   for (size_t b = 0; b < n / kQK; b++) {
     const float d = f16_to_f32(in[b].d), m = f16_to_f32(in[b].m);
-    uint32_t qh;
-    std::memcpy(&qh, in[b].qh, 4);
+    const uint32_t qh = quant::load_qh(in[b].qh);
     for (int j = 0; j < kQK; j++) out[b * kQK + j] = static_cast<float>(quant::code5(in[b].qs, qh, j)) * d + m;
   }
 }
@@ -61,8 +60,7 @@ float vec_dot_q5_1_q8_1(size_t n, const BlockQ5_1* w, const BlockQ8_1* x) {
   quant::require_whole_blocks(n, kQK, "Q5_1");
   float sum = 0;
   for (size_t b = 0; b < n / kQK; b++) {
-    uint32_t qh;
-    std::memcpy(&qh, w[b].qh, 4);
+    const uint32_t qh = quant::load_qh(w[b].qh);
     int sumi = 0;
     for (int j = 0; j < kQK; j++) sumi += quant::code5(w[b].qs, qh, j) * x[b].qs[j];
     sum += (f16_to_f32(w[b].d) * f16_to_f32(x[b].d)) * static_cast<float>(sumi) + f16_to_f32(w[b].m) * f16_to_f32(x[b].s);
