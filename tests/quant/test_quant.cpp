@@ -147,8 +147,8 @@ std::vector<double> bounds(DType t, const float* x, const uint8_t* b, size_t n) 
         bound_sym(xs, h0, 8, q, o);
         break;
       case DType::Q5_0: {
-        uint32_t qh;
-        std::memcpy(&qh, blk + 2, 4);
+        // qh: a little-endian uint32 (bytes 2..5) on every host.
+        const uint32_t qh = uint32_t{blk[2]} | uint32_t{blk[3]} << 8 | uint32_t{blk[4]} << 16 | uint32_t{blk[5]} << 24;
         for (int i = 0; i < 16; i++) { q[i] = blk[6 + i] & 15; q[i + 16] = blk[6 + i] >> 4; }
         for (int i = 0; i < 32; i++) q[i] |= ((qh >> i) & 1) << 4;
         bound_sym(xs, h0, 16, q, o);
