@@ -25,15 +25,17 @@ struct KernelSet {
   // Rows [n0, n1) of a block-quantized W [N, K] of dtype dt (quant.h: Q8_0, Q4_0, Q4_1,
   // Q5_0, Q5_1, Q4_K, Q6_K; K % block_size == 0): row n is K / block_size blocks at
   // (const char*)w + n * (K / block_size) * block_bytes.
-  //   quant_xq == false (the scalar set): the exact product with the float rows x, each
-  //     weight row dequantized and dotted in float; xq is not read.
-  //   quant_xq == true (the fast sets): ggml's integer dot. xq holds the T input rows
-  //     quantized to quant_format(dt)->vec_dot_type (Q8_0, Q8_1 or Q8_K; row t is
-  //     K / its block size blocks, rows back to back), made once per product by matmul();
-  //     x is not read. The error against the exact product is the activation rounding.
+  //   quant_reads_xq(dt, T) == false (always, in the scalar set): the exact product with
+  //     the float rows x (each weight row dequantized exactly and multiplied in float);
+  //     xq is not read. The fast sets do this for Q8_0 weights against T > 1 rows.
+  //   quant_reads_xq(dt, T) == true (the fast sets otherwise): ggml's integer dot. xq holds
+  //     the T input rows quantized to quant_format(dt)->vec_dot_type (Q8_0, Q8_1 or Q8_K;
+  //     row t is K / its block size blocks, rows back to back), made once per product by
+  //     matmul(); x is not read. The error against the exact product is the activation
+  //     rounding.
   void (*matmul_quant)(float* y, int ldy, const float* x, const void* xq, DType dt, const void* w, int T, int K, int n0,
                        int n1);
-  bool quant_xq;
+  bool (*quant_reads_xq)(DType dt, int T);
   // x[i] = exp(x[i] - shift) in place for i < n; returns sum_i of the new x[i]. For the
   // softmax inside attention (shift = the running maximum, so every argument is <= 0).
   // SIMD sets may use a polynomial exp within a few float32 ulps of std::exp.
@@ -50,9 +52,9 @@ void use_reference_kernels(bool on);   // true: scalar everywhere; false: detect
 void set_kernels(const KernelSet& k);  // make k the active set (tests, benchmarks)
 
 // y[T, N] = x[T, K] @ W[N, K]^T (+ bias[N] when bias != nullptr), W in any dtype,
-// threaded over N with the global pool (thread_pool.h). For a quantized W and a set
-// with quant_xq, x is first quantized to the format's activation format (once, rows in
-// parallel when T is large). Throws tgv::Error for a quantized W whose rows are not
+// threaded over N with the global pool (thread_pool.h). For a quantized W that the set's
+// quant_reads_xq wants, x is first quantized to the format's activation format (once,
+// rows in parallel when T is large). Throws tgv::Error for a quantized W whose rows are not
 // whole blocks (a malformed model file).
 void matmul(float* y, const float* x, const Tensor& W, const float* bias, int T);
 

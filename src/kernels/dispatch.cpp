@@ -102,6 +102,8 @@ void unsupported_quant_dtype(DType dt) {
   assert_failed("quant_format(dt)->vec_dot", __FILE__, __LINE__, std::string("matmul_quant has no kernel for weights of dtype ") + dtype_name(dt));
 }
 
+bool fast_quant_reads_xq(DType dt, int T) { return !(dt == DType::Q8_0 && T > 1); }
+
 namespace {
 
 // x [T, K] quantized to the activation format a (Q8_0, Q8_1 or Q8_K), rows back to back
@@ -142,7 +144,7 @@ void matmul(float* y, const float* x, const Tensor& W, const float* bias, int T)
     if (K % qf->block_size != 0)
       fail("tensor '" + W.name + "' " + shape_str(W.shape) + " is " + dtype_name(W.dtype) +
            " but its rows are not whole blocks of " + std::to_string(qf->block_size));
-    if (ks.quant_xq) {
+    if (ks.quant_reads_xq(W.dtype, T)) {
       quantize_activations(xq_buffer, x, *quant_format(qf->vec_dot_type), T, K, ks);
       xq = xq_buffer.data();
     }

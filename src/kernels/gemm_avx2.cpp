@@ -1,6 +1,6 @@
 // The packed, cache-blocked matrix product for many input rows (T > 1: prefill, the
 // ViT, the Q-Former), AVX2 + FMA (+ F16C):   y[t, n] = sum_k x[t, k] * W[n, k]
-// for rows n in [n0, n1) of W [N, K] (F32, F16 or BF16) and all T rows of x [T, K].
+// for rows n in [n0, n1) of W [N, K] (F32, F16, BF16 or Q8_0) and all T rows of x [T, K].
 // Same contract as the matmul kernels of kernels.h; kernels_avx2.cpp calls it for T > 1.
 //
 // Compiled with -mavx2 -mfma -mf16c, like kernels_avx2.cpp: the exported functions are
@@ -84,20 +84,37 @@ inline void transpose8(__m256 r[8]) {
   r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-struct SrcF32 {
-  using T = float;
-  static __m256 load8(const float* r) { return to_float8(r); }
-  static float load1(const float* r) { return *r; }
+// A weight format S: row(w, n, K, k) is where W[n, k..] starts (k a multiple of 32 for
+// Q8_0); load8(r, k) and load1(r, k) the weights r[k..k+7] and r[k] as floats (exact).
+template <class E>
+struct SrcElements {  // one element per weight: F32, F16, BF16
+  using T = E;
+  static const E* row(const E* w, int n, int K, int k) { return w + static_cast<size_t>(n) * K + k; }
 };
-struct SrcF16 {
-  using T = uint16_t;
-  static __m256 load8(const uint16_t* r) { return to_float8(r, false); }
-  static float load1(const uint16_t* r) { return f16_to_f32(*r); }
+struct SrcF32 : SrcElements<float> {
+  static __m256 load8(const float* r, int k) { return to_float8(r + k); }
+  static float load1(const float* r, int k) { return r[k]; }
 };
-struct SrcBF16 {
-  using T = uint16_t;
-  static __m256 load8(const uint16_t* r) { return to_float8(r, true); }
-  static float load1(const uint16_t* r) { return bf16_to_f32(*r); }
+struct SrcF16 : SrcElements<uint16_t> {
+  static __m256 load8(const uint16_t* r, int k) { return to_float8(r + k, false); }
+  static float load1(const uint16_t* r, int k) { return f16_to_f32(r[k]); }
+};
+struct SrcBF16 : SrcElements<uint16_t> {
+  static __m256 load8(const uint16_t* r, int k) { return to_float8(r + k, true); }
+  static float load1(const uint16_t* r, int k) { return bf16_to_f32(r[k]); }
+};
+// Q8_0 (quant.h): blocks of 32, w = q * d. int8 times a half scale is exact in float, so
+// the panel holds exactly the weights dequantize_row_q8_0 gives. K is whole blocks and
+// KC a multiple of 32, so a block never straddles two k-blocks.
+struct SrcQ8_0 {
+  using T = BlockQ8_0;
+  static const BlockQ8_0* row(const BlockQ8_0* w, int n, int K, int k) { return w + static_cast<size_t>(n) * (K / 32) + k / 32; }
+  static __m256 load8(const BlockQ8_0* r, int k) {
+    const BlockQ8_0& b = r[k / 32];
+    const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b.qs + k % 32));
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_set1_ps(_cvtsh_ss(b.d)));
+  }
+  static float load1(const BlockQ8_0* r, int k) { return static_cast<float>(r[k / 32].qs[k % 32]) * _cvtsh_ss(r[k / 32].d); }
 };
 
 // One panel: dst[k][j] = W[n + j, k0 + k] for k < kc, j < NR (0 for n + j >= n_end).
@@ -105,19 +122,19 @@ template <class S>
 void pack_panel(float* dst, const typename S::T* w, int K, int n, int n_end, int k0, int kc) {
   const typename S::T* rows[NR];
   int valid = n_end - n < NR ? n_end - n : NR;
-  for (int j = 0; j < NR; j++) rows[j] = w + static_cast<size_t>(j < valid ? n + j : n) * K + k0;
+  for (int j = 0; j < NR; j++) rows[j] = S::row(w, j < valid ? n + j : n, K, k0);
   int k = 0;
   if (valid == NR) {
     for (; k + 8 <= kc; k += 8)
       for (int half = 0; half < 2; half++) {  // columns 8*half .. 8*half+7
         __m256 r[8];
-        for (int j = 0; j < 8; j++) r[j] = S::load8(rows[8 * half + j] + k);
+        for (int j = 0; j < 8; j++) r[j] = S::load8(rows[8 * half + j], k);
         transpose8(r);
         for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + static_cast<size_t>(k + i) * NR + 8 * half, r[i]);
       }
   }
   for (; k < kc; k++)
-    for (int j = 0; j < NR; j++) dst[static_cast<size_t>(k) * NR + j] = j < valid ? S::load1(rows[j] + k) : 0.0f;
+    for (int j = 0; j < NR; j++) dst[static_cast<size_t>(k) * NR + j] = j < valid ? S::load1(rows[j], k) : 0.0f;
 }
 
 // ---- the micro-kernel --------------------------------------------------------------
@@ -235,6 +252,9 @@ void gemm_f16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, 
 }
 void gemm_bf16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1) {
   gemm<SrcBF16>(y, ldy, x, w, T, K, n0, n1);
+}
+void gemm_q8_0_avx2(float* y, int ldy, const float* x, const void* w, int T, int K, int n0, int n1) {
+  gemm<SrcQ8_0>(y, ldy, x, static_cast<const BlockQ8_0*>(w), T, K, n0, n1);
 }
 
 }  // namespace tgv

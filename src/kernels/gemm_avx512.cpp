@@ -1,6 +1,6 @@
 // The packed, cache-blocked matrix product for many input rows (prefill, the ViT, the
 // Q-Former), AVX-512:   y[t, n] = sum_k x[t, k] * W[n, k]
-// for rows n in [n0, n1) of W [N, K] (F32, F16 or BF16) and all T rows of x [T, K].
+// for rows n in [n0, n1) of W [N, K] (F32, F16, BF16 or Q8_0) and all T rows of x [T, K].
 // Same contract as the matmul kernels of kernels.h; kernels_avx512.cpp calls it from
 // kGemmRows input rows on. The scheme is that of gemm_avx2.cpp (read that first); what
 // differs is the width: 16 floats per register and 32 registers.
@@ -66,19 +66,37 @@ constexpr int MC = 96;      // input rows per block: MC * KC floats = 96 KB of x
 constexpr int NC = 256;     // weight rows per block: the packed block is NC * KC floats = 256 KB, in L2
 
 // ---- packing: W rows -> float panels of NR columns ------------------------------------
-// load16(r, m): the weights r[0..15] as floats (exact); lanes outside mask m are 0, not read.
-struct SrcF32 {
-  using T = float;
-  static __m512 load16(const float* r, __mmask16 m) { return _mm512_maskz_loadu_ps(m, r); }
+// A weight format S: row(w, n, K, k) is where W[n, k..] starts (k a multiple of 32 for
+// Q8_0); load16(r, k, m) the weights r[k..k+15] as floats (exact); lanes outside mask m
+// are 0, not read; kPerLine weights per 64-byte line (for the prefetches).
+template <class E>
+struct SrcElements {  // one element per weight: F32, F16, BF16
+  using T = E;
+  static constexpr int kPerLine = 64 / sizeof(E);
+  static const E* row(const E* w, int n, int K, int k) { return w + static_cast<size_t>(n) * K + k; }
 };
-struct SrcF16 {
-  using T = uint16_t;
-  static __m512 load16(const uint16_t* r, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, r)); }
+struct SrcF32 : SrcElements<float> {
+  static __m512 load16(const float* r, int k, __mmask16 m) { return _mm512_maskz_loadu_ps(m, r + k); }
 };
-struct SrcBF16 {  // bfloat16 is the top half of a float: widen to 32 bits, shift left 16
-  using T = uint16_t;
-  static __m512 load16(const uint16_t* r, __mmask16 m) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, r)), 16));
+struct SrcF16 : SrcElements<uint16_t> {
+  static __m512 load16(const uint16_t* r, int k, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, r + k)); }
+};
+struct SrcBF16 : SrcElements<uint16_t> {  // bfloat16 is the top half of a float: widen to 32 bits, shift left 16
+  static __m512 load16(const uint16_t* r, int k, __mmask16 m) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, r + k)), 16));
+  }
+};
+// Q8_0 (quant.h): blocks of 32, w = q * d. int8 times a half scale is exact in float, so
+// the panel holds exactly the weights dequantize_row_q8_0 gives. K is whole blocks and
+// KC a multiple of 32, so a block never straddles two k-blocks.
+struct SrcQ8_0 {
+  using T = BlockQ8_0;
+  static constexpr int kPerLine = 32;
+  static const BlockQ8_0* row(const BlockQ8_0* w, int n, int K, int k) { return w + static_cast<size_t>(n) * (K / 32) + k / 32; }
+  static __m512 load16(const BlockQ8_0* r, int k, __mmask16 m) {
+    const BlockQ8_0& b = r[k / 32];
+    const __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, b.qs + k % 32)));
+    return _mm512_mul_ps(q, _mm512_set1_ps(_cvtsh_ss(b.d)));
   }
 };
 
@@ -118,24 +136,24 @@ inline void transpose16(__m512 r[16]) {
 //
 // The rows are read in short pieces (kc values) at a stride of K, which the hardware
 // prefetchers barely follow, so the loads waited on memory: each call also prefetches
-// the piece of W the next call will read, `next` (its rows at stride K, `next_rows` of them).
+// the piece of W the next call will read: `next_rows` rows from row next_n, at next_k.
 template <class S>
-void pack_panel(float* dst, const typename S::T* w, int K, int n, int n_end, int k0, int kc, const typename S::T* next,
+void pack_panel(float* dst, const typename S::T* w, int K, int n, int n_end, int k0, int kc, int next_n, int next_k,
                 int next_rows) {
-  constexpr int kPerLine = 64 / sizeof(typename S::T);  // weights per cache line
   const int valid = n_end - n < NR ? n_end - n : NR;
   const int vectors = (valid + 15) / 16;
   const typename S::T* rows[NR];
-  for (int j = 0; j < NR; j++) rows[j] = w + static_cast<size_t>(n + (j < valid ? j : valid - 1)) * K + k0;
+  for (int j = 0; j < NR; j++) rows[j] = S::row(w, n + (j < valid ? j : valid - 1), K, k0);
   for (int k = 0; k < kc; k += 16) {
     const int left = kc - k < 16 ? kc - k : 16;
     const __mmask16 m = static_cast<__mmask16>((1u << left) - 1);
-    if (k % kPerLine == 0)
-      for (int j = 0; j < next_rows; j++) _mm_prefetch(reinterpret_cast<const char*>(next + static_cast<size_t>(j) * K + k), _MM_HINT_T0);
+    if (k % S::kPerLine == 0)
+      for (int j = 0; j < next_rows; j++)
+        _mm_prefetch(reinterpret_cast<const char*>(S::row(w, next_n + j, K, next_k + k)), _MM_HINT_T0);
     for (int v = 0; v < vectors; v++) {  // columns 16v .. 16v+15
       __m512 r[16];
 #pragma GCC unroll 16
-      for (int j = 0; j < 16; j++) r[j] = S::load16(rows[16 * v + j] + k, m);
+      for (int j = 0; j < 16; j++) r[j] = S::load16(rows[16 * v + j], k, m);
       transpose16(r);
       for (int i = 0; i < left; i++) _mm512_store_ps(dst + static_cast<size_t>(k + i) * NR + 16 * v, r[i]);
     }
@@ -236,7 +254,7 @@ void gemm(float* y, int ldy, const float* x, const typename S::T* w, int T, int 
         // the next panel's piece: the next NR rows, or after the last panel the first rows at the next k-block
         const int pn = p + 1 < panels ? nb + (p + 1) * NR : nb, pk = p + 1 < panels ? k0 : k0 + KC;
         const int pr = pk < K ? (nb_end - pn < NR ? nb_end - pn : NR) : 0;
-        pack_panel<S>(wp + static_cast<size_t>(p) * kc * NR, w, K, nb + p * NR, nb_end, k0, kc, w + static_cast<size_t>(pn) * K + (pk < K ? pk : 0), pr);
+        pack_panel<S>(wp + static_cast<size_t>(p) * kc * NR, w, K, nb + p * NR, nb_end, k0, kc, pn, pk < K ? pk : 0, pr);
       }
       for (int t0 = 0; t0 < T; t0 += MC) {
         const int mc = T - t0 < MC ? T - t0 : MC;
@@ -264,6 +282,9 @@ void gemm_f16_avx512(float* y, int ldy, const float* x, const uint16_t* w, int T
 }
 void gemm_bf16_avx512(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1) {
   gemm<SrcBF16>(y, ldy, x, w, T, K, n0, n1);
+}
+void gemm_q8_0_avx512(float* y, int ldy, const float* x, const void* w, int T, int K, int n0, int n1) {
+  gemm<SrcQ8_0>(y, ldy, x, static_cast<const BlockQ8_0*>(w), T, K, n0, n1);
 }
 
 }  // namespace tgv

@@ -15,20 +15,28 @@ namespace tgv {
 // weak symbols) may be compiled with ISA flags.
 [[noreturn]] void unsupported_quant_dtype(DType dt);
 
+// dispatch.cpp: KernelSet::quant_reads_xq of the fast sets. Their matmul_quant uses
+// ggml's integer dot (xq) except for Q8_0 weights against T > 1 input rows, which go
+// through the packed float GEMM on the exactly dequantized weights (x): prefill is
+// compute-bound, and rounding the activations to 8 bits would double the error of an
+// 8-bit model for speed it does not need (docs/quantization.md).
+bool fast_quant_reads_xq(DType dt, int T);
+
 #ifdef TGV_HAVE_AVX2
 extern const KernelSet kernel_set_avx2;  // kernels_avx2.cpp: needs AVX2 + FMA + F16C
-// quant_avx2.cpp: KernelSet::matmul_quant with integer dot products (quant_xq = true).
+// quant_avx2.cpp: KernelSet::matmul_quant with integer dot products (fast_quant_reads_xq).
 void matmul_quant_avx2(float* y, int ldy, const float* x, const void* xq, DType dt, const void* w, int T, int K, int n0, int n1);
 // gemm_avx2.cpp: the packed, cache-blocked matmul for T > 1 (the KernelSet matmul
 // contract), called by kernel_set_avx2's matmul kernels; same CPU requirement.
 void gemm_f32_avx2(float* y, int ldy, const float* x, const float* w, int T, int K, int n0, int n1);
 void gemm_f16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
 void gemm_bf16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
+void gemm_q8_0_avx2(float* y, int ldy, const float* x, const void* w, int T, int K, int n0, int n1);
 #endif
 #ifdef TGV_HAVE_AVX512
 extern const KernelSet kernel_set_avx512;  // kernels_avx512.cpp: needs AVX-512 F+BW+VL+DQ+VNNI, AVX2, FMA, F16C
 // quant_avx512.cpp (and quant_k_avx512.cpp for Q4_K / Q6_K): KernelSet::matmul_quant with
-// VNNI integer dot products (quant_xq = true), every weight format.
+// VNNI integer dot products (fast_quant_reads_xq), every weight format.
 void matmul_quant_avx512(float* y, int ldy, const float* x, const void* xq, DType dt, const void* w, int T, int K, int n0, int n1);
 // quant_avx512.cpp: the activation quantizer QuantFormat::quantize_row of `activation`
 // (Q8_0, Q8_1, Q8_K) with AVX-512, the same bytes as the scalar one; nullptr otherwise.
@@ -39,10 +47,11 @@ QuantizeRowFn quantize_row_avx512(DType activation);
 void gemm_f32_avx512(float* y, int ldy, const float* x, const float* w, int T, int K, int n0, int n1);
 void gemm_f16_avx512(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
 void gemm_bf16_avx512(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
+void gemm_q8_0_avx512(float* y, int ldy, const float* x, const void* w, int T, int K, int n0, int n1);
 #endif
 #ifdef TGV_HAVE_NEON
 extern const KernelSet kernel_set_neon;  // kernels_neon.cpp: AArch64 (NEON is mandatory there)
-// quant_neon.cpp: KernelSet::matmul_quant with integer dot products (quant_xq = true);
+// quant_neon.cpp: KernelSet::matmul_quant with integer dot products (fast_quant_reads_xq);
 // SDOT where the CPU has it (checked at run time), widening multiplies otherwise.
 void matmul_quant_neon(float* y, int ldy, const float* x, const void* xq, DType dt, const void* w, int T, int K, int n0, int n1);
 #endif

@@ -148,6 +148,6 @@ float exp_sum_neon(float* x, float shift, int n) {
 }  // namespace
 
 extern const KernelSet kernel_set_neon = {"neon",     matmul_f32_neon, matmul_f16_neon, matmul_bf16_neon, dot_neon,
-                                          axpy_neon, matmul_quant_neon, true, exp_sum_neon};
+                                          axpy_neon, matmul_quant_neon, fast_quant_reads_xq, exp_sum_neon};
 
 }  // namespace tgv

@@ -494,7 +494,10 @@ QuantizeRowFn quantize_row_avx512(DType activation) {
 
 void matmul_quant_avx512(float* y, int ldy, const float* x, const void* xq, DType dt, const void* w, int T, int K, int n0, int n1) {
   switch (dt) {
-    case DType::Q8_0: matmul_blocks<FQ8_0>(y, ldy, xq, w, T, K, n0, n1); break;
+    case DType::Q8_0:  // T > 1: the float GEMM on the exact weights (fast_quant_reads_xq)
+      if (!fast_quant_reads_xq(dt, T)) gemm_q8_0_avx512(y, ldy, x, w, T, K, n0, n1);
+      else matmul_blocks<FQ8_0>(y, ldy, xq, w, T, K, n0, n1);
+      break;
     case DType::Q4_0: matmul_blocks<FQ4_0>(y, ldy, xq, w, T, K, n0, n1); break;
     case DType::Q5_0: matmul_blocks<FQ5_0>(y, ldy, xq, w, T, K, n0, n1); break;
     case DType::Q4_1: matmul_blocks<FQ4_1>(y, ldy, xq, w, T, K, n0, n1); break;

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #if defined(__linux__)
 #include <sys/auxv.h>
@@ -309,9 +310,26 @@ void matmul_quant_with(float* y, int ldy, const void* xq, DType dt, const void* 
   }
 }
 
+// Q8_0 weights against T > 1 rows (fast_quant_reads_xq): the float product on the exactly
+// dequantized weights, kRows weight rows at a time through the set's float matmul.
+void matmul_q8_0_float(float* y, int ldy, const float* x, const void* w, int T, int K, int n0, int n1) {
+  constexpr int kRows = 16;
+  thread_local std::vector<float> rows;  // kRows dequantized weight rows
+  rows.resize(static_cast<size_t>(kRows) * K);
+  const size_t row_blocks = static_cast<size_t>(K / kQ8Block);
+  for (int n = n0; n < n1; n += kRows) {
+    const int m = n1 - n < kRows ? n1 - n : kRows;
+    for (int j = 0; j < m; j++)
+      dequantize_row_q8_0(rows.data() + static_cast<size_t>(j) * K, static_cast<const BlockQ8_0*>(w) + (n + j) * row_blocks,
+                          static_cast<size_t>(K));
+    kernel_set_neon.matmul_f32(y + n, ldy, x, rows.data(), T, K, 0, m);
+  }
+}
+
 }  // namespace
 
-void matmul_quant_neon(float* y, int ldy, const float*, const void* xq, DType dt, const void* w, int T, int K, int n0, int n1) {
+void matmul_quant_neon(float* y, int ldy, const float* x, const void* xq, DType dt, const void* w, int T, int K, int n0, int n1) {
+  if (!fast_quant_reads_xq(dt, T)) return matmul_q8_0_float(y, ldy, x, w, T, K, n0, n1);
   static const bool sdot = cpu_has_sdot();
   if (sdot) matmul_quant_with<DotSdot>(y, ldy, xq, dt, w, T, K, n0, n1);
   else matmul_quant_with<DotWiden>(y, ldy, xq, dt, w, T, K, n0, n1);

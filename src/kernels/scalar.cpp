@@ -84,11 +84,13 @@ void matmul_quant_scalar(float* y, int ldy, const float* x, const void* /*xq*/, 
   }
 }
 
+bool no_xq(DType, int) { return false; }  // the exact product, always
+
 }  // namespace
 
 const KernelSet& scalar_kernels() {
   static const KernelSet set = {"scalar",   matmul_f32_scalar, matmul_f16_scalar, matmul_bf16_scalar,
-                                dot_scalar, axpy_scalar,       matmul_quant_scalar, false, exp_sum_scalar};
+                                dot_scalar, axpy_scalar,       matmul_quant_scalar, no_xq,  exp_sum_scalar};
   return set;
 }
 

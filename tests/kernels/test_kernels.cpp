@@ -74,7 +74,7 @@ void call_matmul(const tgv::KernelSet& ks, const Weights& w, float* y, int ldy, 
     case tgv::DType::F16: ks.matmul_f16(y, ldy, x, w.h.data(), T, K, n0, n1); break;
     case tgv::DType::BF16: ks.matmul_bf16(y, ldy, x, w.h.data(), T, K, n0, n1); break;
     default:  // Q8_0 through the exact path of the scalar set (the fast sets' integer path: test_quant_kernels.cpp)
-      REQUIRE(!ks.quant_xq);
+      REQUIRE(!ks.quant_reads_xq(w.dtype, T));
       ks.matmul_quant(y, ldy, x, nullptr, w.dtype, w.q.data(), T, K, n0, n1);
       break;
   }

@@ -3,10 +3,14 @@
 // shapes (T in {1,2,3,4,5,6,8,9,15,31,33}, N in {1,7,33,257}, K of 1, 7 and more blocks:
 // every edge of the tiles of quant_avx2.cpp and quant_avx512.cpp):
 //
-//  1. The fast set's integer arithmetic IS the scalar QuantFormat::vec_dot (src/quant/):
-//     on the same quantized activations, every output equals vec_dot(weight row, activation
-//     row) to float rounding:  |fast - vec_dot| <= 1e-5 * sum_k |w_k xq_k|  (w, xq the
-//     dequantized weights and activations, in float64).
+//  1. Where the fast set reads quantized activations (quant_reads_xq: every format, except
+//     Q8_0 against T > 1 rows), its integer arithmetic IS the scalar QuantFormat::vec_dot
+//     (src/quant/): on the same quantized activations, every output equals vec_dot(weight
+//     row, activation row) to float rounding:  |fast - vec_dot| <= 1e-5 * sum_k |w_k xq_k|
+//     (w, xq the dequantized weights and activations, in float64).
+//  1b. Q8_0 against T > 1 rows: the packed float GEMM on the exactly dequantized weights
+//     equals the scalar set's exact product to float rounding, as the F16 GEMM does:
+//     |fast - exact| <= kGemmVsScalar * sum_k |x_k w_k|.
 //  2. Against the exact path (the scalar set: dequantized weights, float activations) the
 //     fast set differs by the activation quantization: ||fast - exact|| / ||exact|| over
 //     all outputs of a format is within tests/tolerances.h (fixture "kernels/quant").
@@ -69,7 +73,6 @@ TEST_CASE("fast matmul_quant == scalar vec_dot on the same quantized activations
   if (sets.empty()) MESSAGE("no fast kernel set on this machine/build: nothing to compare");
   std::mt19937 rng(11);
   for (const tgv::KernelSet* ks : sets) {
-    REQUIRE(ks->quant_xq);
     for (tgv::DType dt : kFormats) {
       const tgv::QuantFormat& f = *tgv::quant_format(dt);
       const tgv::QuantFormat& a = *tgv::quant_format(f.vec_dot_type);
@@ -77,6 +80,7 @@ TEST_CASE("fast matmul_quant == scalar vec_dot on the same quantized activations
       for (int K : ks_for(f))
         for (int T : kT)
           for (int N : kN) {
+            if (!ks->quant_reads_xq(dt, T)) continue;  // Q8_0, T > 1: the float GEMM (next test case)
             CAPTURE(ks->name); CAPTURE(f.name); CAPTURE(T); CAPTURE(N); CAPTURE(K);
             std::vector<float> wv, xv;
             const auto w = quantize(f, randn(static_cast<size_t>(N) * K, rng, 0.5f), N, K, &wv);
@@ -104,6 +108,44 @@ TEST_CASE("fast matmul_quant == scalar vec_dot on the same quantized activations
           }
       MESSAGE(std::string(ks->name) << " " << std::string(f.name) << " vs vec_dot: max |diff| / sum|w xq| = " << worst);
     }
+  }
+}
+
+TEST_CASE("fast matmul_quant, Q8_0 against T > 1 rows: the float GEMM equals the exact product to float rounding") {
+  const auto sets = fast_sets();
+  std::mt19937 rng(15);
+  const tgv::QuantFormat& f = *tgv::quant_format(tgv::DType::Q8_0);
+  for (const tgv::KernelSet* ks : sets) {
+    CHECK(ks->quant_reads_xq(tgv::DType::Q8_0, 1));
+    double worst = 0;
+    for (int K : ks_for(f))
+      for (int T : kT)
+        for (int N : kN) {
+          if (ks->quant_reads_xq(tgv::DType::Q8_0, T)) continue;
+          CAPTURE(ks->name); CAPTURE(T); CAPTURE(N); CAPTURE(K);
+          std::vector<float> wv;
+          const auto w = quantize(f, randn(static_cast<size_t>(N) * K, rng, 0.5f), N, K, &wv);
+          const auto x = randn(static_cast<size_t>(T) * K, rng);
+          const int ldy = N + 3, n0 = N / 3, n1 = N - N / 4;
+          std::vector<float> y(static_cast<size_t>(T) * ldy, kSentinel), exact(y.size(), kSentinel);
+          ks->matmul_quant(y.data(), ldy, x.data(), nullptr, tgv::DType::Q8_0, w.data(), T, K, n0, n1);
+          tgv::scalar_kernels().matmul_quant(exact.data(), ldy, x.data(), nullptr, tgv::DType::Q8_0, w.data(), T, K, n0, n1);
+          for (int t = 0; t < T; t++)
+            for (int n = 0; n < ldy; n++) {
+              const size_t i = static_cast<size_t>(t) * ldy + n;
+              if (n < n0 || n >= n1) {
+                if (y[i] != kSentinel) FAIL_CHECK("wrote outside [n0, n1) at t=" << t << " n=" << n);
+                continue;
+              }
+              double scale = 0;
+              for (int k = 0; k < K; k++)
+                scale += std::fabs(static_cast<double>(wv[static_cast<size_t>(n) * K + k]) * x[static_cast<size_t>(t) * K + k]);
+              const double e = std::fabs(static_cast<double>(y[i]) - exact[i]) / scale;
+              worst = std::max(worst, e);
+              if (!(e <= tgv::test::kGemmVsScalar)) FAIL_CHECK("t=" << t << " n=" << n << ": " << y[i] << " vs exact " << exact[i]);
+            }
+        }
+    MESSAGE(std::string(ks->name) << " Q8_0, T > 1, vs exact: max |diff| / sum|w x| = " << worst << " (allowed " << tgv::test::kGemmVsScalar << ")");
   }
 }
 
