@@ -16,11 +16,18 @@
 // The tiles go through the active KernelSet's matmul_f32 (the packed GEMM for 4 or
 // more query rows), on Q, K and V^T copied into contiguous [rows, head_dim] /
 // [head_dim, keys] buffers (a copy of O(BK * head_dim) per tile of O(BQ * BK * head_dim)
-// work). A block of fewer than 4 queries (decode) reads K and V in place with dot/axpy
-// instead: a copy would cost as much as the work.
+// work). Parallel over (head, query block) pairs.
 //
-// Parallel over (head, query block) pairs; every pair is computed the same way
-// whatever the thread count, so results do not depend on it.
+// Fewer than 4 queries (decode: one per generated token) take another loop, attend_rows:
+// a copy would cost as much as the work, and one head's keys are a row of all heads
+// apart in the KV cache (D floats: 10 KB in Phi-2), so walking them head by head touches
+// a new page for every key of every head. Instead each thread takes a range of heads
+// and walks the cache rows once, in order, reading its heads' slices of each row
+// together (dot for the scores, axpy for the values, straight from the cache); the
+// softmax is the plain two-pass one over the row's [heads, Tk] scores.
+//
+// Every head is computed the same way whatever the thread count, so results do not
+// depend on it.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -35,7 +42,7 @@ namespace {
 
 constexpr int BQ = 64;      // queries per block
 constexpr int BK = 128;     // keys per block
-constexpr int kCopyRows = 4;  // from this many queries in a block on, tiles go through copies + matmul
+constexpr int kCopyRows = 4;  // from this many queries on, tiles go through copies + matmul (attend_block)
 
 // Scratch of one thread: the tiles of one (head, query block) pair.
 struct Tiles {
@@ -53,20 +60,19 @@ struct Problem {
   int q_pos0;
 };
 
-// Queries t0 .. t0+bq-1 of head h -> out.
+// Queries t0 .. t0+bq-1 of head h -> out (a last block of fewer than kCopyRows queries
+// too: rare, and the copies then cost about as much as the work).
 void attend_block(float* out, int out_stride, const Problem& P, int h, int t0, int bq, Tiles& w) {
   const KernelSet& ks = kernels();
   const int hd = P.head_dim;
   const size_t col = static_cast<size_t>(h) * hd;
-  const bool copy = bq >= kCopyRows;
   auto q_row = [&](int i) { return P.q + static_cast<size_t>(t0 + i) * P.q_stride + col; };
   auto k_row = [&](int j) { return P.k + static_cast<size_t>(j) * P.kv_stride + col; };
   auto v_row = [&](int j) { return P.v + static_cast<size_t>(j) * P.kv_stride + col; };
   // keys visible to query i: [0, visible(i))
   auto visible = [&](int i) { return P.causal ? std::min(P.Tk, P.q_pos0 + t0 + i + 1) : P.Tk; };
 
-  if (copy)
-    for (int i = 0; i < bq; i++) std::copy(q_row(i), q_row(i) + hd, w.q.data() + static_cast<size_t>(i) * hd);
+  for (int i = 0; i < bq; i++) std::copy(q_row(i), q_row(i) + hd, w.q.data() + static_cast<size_t>(i) * hd);
   std::fill(w.o.begin(), w.o.begin() + static_cast<size_t>(bq) * hd, 0.0f);
   std::fill(w.m.begin(), w.m.end(), -std::numeric_limits<float>::infinity());
   std::fill(w.l.begin(), w.l.end(), 0.0f);
@@ -75,13 +81,8 @@ void attend_block(float* out, int out_stride, const Problem& P, int h, int t0, i
   for (int j0 = 0; j0 < keys; j0 += BK) {
     const int bk = std::min(BK, keys - j0);
     // S [bq, bk] = Q_blk K_blk^T
-    if (copy) {
-      for (int j = 0; j < bk; j++) std::copy(k_row(j0 + j), k_row(j0 + j) + hd, w.k.data() + static_cast<size_t>(j) * hd);
-      ks.matmul_f32(w.s.data(), bk, w.q.data(), w.k.data(), bq, hd, 0, bk);
-    } else {
-      for (int i = 0; i < bq; i++)
-        for (int j = 0; j < bk; j++) w.s[static_cast<size_t>(i) * bk + j] = ks.dot(q_row(i), k_row(j0 + j), hd);
-    }
+    for (int j = 0; j < bk; j++) std::copy(k_row(j0 + j), k_row(j0 + j) + hd, w.k.data() + static_cast<size_t>(j) * hd);
+    ks.matmul_f32(w.s.data(), bk, w.q.data(), w.k.data(), bq, hd, 0, bk);
     // online softmax, row by row; p overwrites s (0 for masked keys)
     for (int i = 0; i < bq; i++) {
       float* s = w.s.data() + static_cast<size_t>(i) * bk;
@@ -103,20 +104,12 @@ void attend_block(float* out, int out_stride, const Problem& P, int h, int t0, i
       }
     }
     // O += P V_blk
-    if (copy) {
-      for (int j = 0; j < bk; j++) {
-        const float* vr = v_row(j0 + j);
-        for (int d = 0; d < hd; d++) w.vt[static_cast<size_t>(d) * bk + j] = vr[d];
-      }
-      ks.matmul_f32(w.pv.data(), hd, w.s.data(), w.vt.data(), bq, bk, 0, hd);
-      for (size_t e = 0; e < static_cast<size_t>(bq) * hd; e++) w.o[e] += w.pv[e];
-    } else {
-      for (int i = 0; i < bq; i++)
-        for (int j = 0; j < bk; j++) {
-          const float p = w.s[static_cast<size_t>(i) * bk + j];
-          if (p != 0.0f) ks.axpy(w.o.data() + static_cast<size_t>(i) * hd, p, v_row(j0 + j), hd);
-        }
+    for (int j = 0; j < bk; j++) {
+      const float* vr = v_row(j0 + j);
+      for (int d = 0; d < hd; d++) w.vt[static_cast<size_t>(d) * bk + j] = vr[d];
     }
+    ks.matmul_f32(w.pv.data(), hd, w.s.data(), w.vt.data(), bq, bk, 0, hd);
+    for (size_t e = 0; e < static_cast<size_t>(bq) * hd; e++) w.o[e] += w.pv[e];
   }
   for (int i = 0; i < bq; i++) {
     float* dst = out + static_cast<size_t>(t0 + i) * out_stride + col;
@@ -126,12 +119,57 @@ void attend_block(float* out, int out_stride, const Problem& P, int h, int t0, i
   }
 }
 
+// Decode: queries 0 .. Tq-1 (Tq < kCopyRows), heads [h0, h1) -> out.
+void attend_rows(float* out, int out_stride, const Problem& P, int Tq, int h0, int h1) {
+  const KernelSet& ks = kernels();
+  const int hd = P.head_dim, nh = h1 - h0;
+  thread_local std::vector<float> s, o, l;  // [nh, n] scores then probabilities, [nh, hd], [nh]
+  for (int i = 0; i < Tq; i++) {
+    const int n = P.causal ? std::min(P.Tk, P.q_pos0 + i + 1) : P.Tk;  // visible keys
+    const float* q = P.q + static_cast<size_t>(i) * P.q_stride;
+    s.resize(static_cast<size_t>(nh) * n);
+    o.assign(static_cast<size_t>(nh) * hd, 0.0f);
+    l.assign(static_cast<size_t>(nh), 0.0f);
+    for (int j = 0; j < n; j++) {
+      const float* k = P.k + static_cast<size_t>(j) * P.kv_stride;
+      for (int h = h0; h < h1; h++) {
+        const size_t c = static_cast<size_t>(h) * hd;
+        s[static_cast<size_t>(h - h0) * n + j] = ks.dot(q + c, k + c, hd) * P.scale;
+      }
+    }
+    for (int h = 0; h < nh && n > 0; h++) {
+      float* sh = s.data() + static_cast<size_t>(h) * n;
+      l[h] = ks.exp_sum(sh, *std::max_element(sh, sh + n), n);
+    }
+    for (int j = 0; j < n; j++) {
+      const float* v = P.v + static_cast<size_t>(j) * P.kv_stride;
+      for (int h = h0; h < h1; h++) {
+        const float p = s[static_cast<size_t>(h - h0) * n + j];
+        if (p != 0.0f) ks.axpy(o.data() + static_cast<size_t>(h - h0) * hd, p, v + static_cast<size_t>(h) * hd, hd);
+      }
+    }
+    for (int h = h0; h < h1; h++) {
+      float* dst = out + static_cast<size_t>(i) * out_stride + static_cast<size_t>(h) * hd;
+      const float* oh = o.data() + static_cast<size_t>(h - h0) * hd;
+      const float inv = l[h - h0] > 0 ? 1.0f / l[h - h0] : 0.0f;  // l = 0 only when no key is visible
+      for (int d = 0; d < hd; d++) dst[d] = oh[d] * inv;
+    }
+  }
+}
+
 }  // namespace
 
 void attention(float* out, int out_stride, const float* q, int q_stride, const float* k, const float* v,
                int kv_stride, int Tq, int Tk, int heads, int head_dim, float scale, bool causal, int q_pos0) {
   if (Tq <= 0 || heads <= 0) return;
   const Problem P{q, k, v, q_stride, kv_stride, Tk, head_dim, scale, causal, q_pos0};
+  if (Tq < kCopyRows) {  // decode: one range of heads per thread, the cache read in row order
+    const size_t per_thread = (static_cast<size_t>(heads) + num_threads() - 1) / num_threads();
+    parallel_for(static_cast<size_t>(heads), [&](size_t h0, size_t h1) {
+      attend_rows(out, out_stride, P, Tq, static_cast<int>(h0), static_cast<int>(h1));
+    }, per_thread);
+    return;
+  }
   const int blocks = (Tq + BQ - 1) / BQ;  // query blocks per head
   parallel_for(static_cast<size_t>(heads) * blocks, [&](size_t begin, size_t end) {
     Tiles w(head_dim);
