@@ -22,7 +22,7 @@
 // Tiles: RT input rows x RN weight rows. Each weight block is unpacked once per tile and
 // used against the RT input rows:
 //   decode  (T = 1): 1 x 4 (four weight rows streamed side by side: four independent chains)
-//   prefill (T > 1): 4 x 2
+//   prefill (T > 1): 4 x 2 (every format but Q8_0: its many-row products are float GEMMs)
 // Weight-row blocks outside, input tiles inside, so a block of RN rows stays in cache
 // while every input row passes over it.
 //
@@ -295,15 +295,21 @@ void tile_rn(int rn, float* y, int ldy, const typename F::X* xq, const typename 
 }
 
 // Rows [n0, n1) of W against all T activation rows.
+// One activation row (decode): tiles of 1 x 4 weight rows.
 template <class F>
-void matmul_blocks(float* y, int ldy, const void* xq_bytes, const void* w_bytes, int T, int K, int n0, int n1) {
+void matmul_row(float* y, int ldy, const void* xq_bytes, const void* w_bytes, int K, int n0, int n1) {
   const auto* xq = static_cast<const typename F::X*>(xq_bytes);
   const auto* w = static_cast<const typename F::W*>(w_bytes);
   const int nb = K / F::kBlock;
-  if (T == 1) {
-    for (int n = n0; n < n1; n += 4) tile_rn<F, 1>(n1 - n < 4 ? n1 - n : 4, y, ldy, xq, w, nb, 0, n);
-    return;
-  }
+  for (int n = n0; n < n1; n += 4) tile_rn<F, 1>(n1 - n < 4 ? n1 - n : 4, y, ldy, xq, w, nb, 0, n);
+}
+
+template <class F>
+void matmul_blocks(float* y, int ldy, const void* xq_bytes, const void* w_bytes, int T, int K, int n0, int n1) {
+  if (T == 1) return matmul_row<F>(y, ldy, xq_bytes, w_bytes, K, n0, n1);
+  const auto* xq = static_cast<const typename F::X*>(xq_bytes);
+  const auto* w = static_cast<const typename F::W*>(w_bytes);
+  const int nb = K / F::kBlock;
   for (int n = n0; n < n1; n += 2) {
     const int rn = n1 - n < 2 ? n1 - n : 2;
     int t = 0;
@@ -323,7 +329,7 @@ void matmul_quant_avx2(float* y, int ldy, const float* x, const void* xq, DType 
   switch (dt) {
     case DType::Q8_0:  // T > 1: the float GEMM on the exact weights (fast_quant_reads_xq)
       if (!fast_quant_reads_xq(dt, T)) gemm_q8_0_avx2(y, ldy, x, w, T, K, n0, n1);
-      else matmul_blocks<FQ8_0>(y, ldy, xq, w, T, K, n0, n1);
+      else matmul_row<FQ8_0>(y, ldy, xq, w, K, n0, n1);  // T == 1
       break;
     case DType::Q4_0: matmul_blocks<FQ4_0>(y, ldy, xq, w, T, K, n0, n1); break;
     case DType::Q4_1: matmul_blocks<FQ4_1>(y, ldy, xq, w, T, K, n0, n1); break;

@@ -25,7 +25,8 @@
 //     super-block in four zmm. The input rows are rearranged the same way once per call
 //     (XGroup, XK), so each activation vector is one aligned load.
 //
-//   T >= 5 (prefill): 16 weight rows are packed once per call into a panel, as a GEMM
+//   T >= 5 (prefill; not Q8_0, whose many-row products are float GEMMs: kernel_sets.h):
+//     16 weight rows are packed once per call into a panel, as a GEMM
 //     packs B: per block, vectors whose 32-bit lane n holds weights 4s..4s+3 of row n
 //     (already unsigned), then the 16 rows' scales. The unpacking (nibbles, fifth bits,
 //     halves, 6-bit scales) happens once per weight instead of once per tile of input
@@ -46,7 +47,8 @@ namespace {
 // ---- the formats ------------------------------------------------------------------------
 // For each: W its block, X the activation block, kOffset the o above, kMin whether
 // there is an m * s term. group(): four consecutive blocks as (lo, hi) for the decode
-// loop. bytes(): one block's 32 unsigned weights in order, for packing.
+// loop. bytes(): one block's 32 unsigned weights in order, for packing (Q8_0 has none:
+// its products with more than one row are the float GEMM's, fast_quant_reads_xq).
 
 inline __m256i nibbles16(const uint8_t* p) {  // 16 bytes -> 32 nibbles, low ones first
   const __m128i b = load16(p);
@@ -89,7 +91,6 @@ struct FQ8_0 {
     lo = _mm512_xor_si512(lanes4(b[0].qs, b[1].qs, b[2].qs, b[3].qs), flip);
     hi = _mm512_xor_si512(lanes4(b[0].qs + 16, b[1].qs + 16, b[2].qs + 16, b[3].qs + 16), flip);
   }
-  static __m256i bytes(const W& b) { return _mm256_xor_si256(load32(b.qs), _mm256_set1_epi8(static_cast<char>(0x80))); }
 };
 
 struct FQ4_0 {
@@ -496,7 +497,7 @@ void matmul_quant_avx512(float* y, int ldy, const float* x, const void* xq, DTyp
   switch (dt) {
     case DType::Q8_0:  // T > 1: the float GEMM on the exact weights (fast_quant_reads_xq)
       if (!fast_quant_reads_xq(dt, T)) gemm_q8_0_avx512(y, ldy, x, w, T, K, n0, n1);
-      else matmul_blocks<FQ8_0>(y, ldy, xq, w, T, K, n0, n1);
+      else if (n1 > n0) decode<FQ8_0>(y, ldy, xq, w, T, K, n0, n1);
       break;
     case DType::Q4_0: matmul_blocks<FQ4_0>(y, ldy, xq, w, T, K, n0, n1); break;
     case DType::Q5_0: matmul_blocks<FQ5_0>(y, ldy, xq, w, T, K, n0, n1); break;

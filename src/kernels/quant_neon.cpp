@@ -274,15 +274,21 @@ void tile_rn(int rn, float* y, int ldy, const typename F::X* xq, const typename 
   }
 }
 
+// One activation row (decode): tiles of 1 x 4 weight rows.
 template <class F, class D>
-void matmul_blocks(float* y, int ldy, const void* xq_bytes, const void* w_bytes, int T, int K, int n0, int n1) {
+void matmul_row(float* y, int ldy, const void* xq_bytes, const void* w_bytes, int K, int n0, int n1) {
   const auto* xq = static_cast<const typename F::X*>(xq_bytes);
   const auto* w = static_cast<const typename F::W*>(w_bytes);
   const int nb = K / F::kBlock;
-  if (T == 1) {
-    for (int n = n0; n < n1; n += 4) tile_rn<F, D, 1>(n1 - n < 4 ? n1 - n : 4, y, ldy, xq, w, nb, 0, n);
-    return;
-  }
+  for (int n = n0; n < n1; n += 4) tile_rn<F, D, 1>(n1 - n < 4 ? n1 - n : 4, y, ldy, xq, w, nb, 0, n);
+}
+
+template <class F, class D>
+void matmul_blocks(float* y, int ldy, const void* xq_bytes, const void* w_bytes, int T, int K, int n0, int n1) {
+  if (T == 1) return matmul_row<F, D>(y, ldy, xq_bytes, w_bytes, K, n0, n1);
+  const auto* xq = static_cast<const typename F::X*>(xq_bytes);
+  const auto* w = static_cast<const typename F::W*>(w_bytes);
+  const int nb = K / F::kBlock;
   for (int n = n0; n < n1; n += 2) {
     const int rn = n1 - n < 2 ? n1 - n : 2;
     int t = 0;
@@ -299,7 +305,7 @@ void matmul_blocks(float* y, int ldy, const void* xq_bytes, const void* w_bytes,
 template <class D>
 void matmul_quant_with(float* y, int ldy, const void* xq, DType dt, const void* w, int T, int K, int n0, int n1) {
   switch (dt) {
-    case DType::Q8_0: matmul_blocks<FQ8_0, D>(y, ldy, xq, w, T, K, n0, n1); break;
+    case DType::Q8_0: matmul_row<FQ8_0, D>(y, ldy, xq, w, K, n0, n1); break;  // T == 1 (matmul_quant_neon)
     case DType::Q4_0: matmul_blocks<FQ4_0, D>(y, ldy, xq, w, T, K, n0, n1); break;
     case DType::Q4_1: matmul_blocks<FQ4_1, D>(y, ldy, xq, w, T, K, n0, n1); break;
     case DType::Q5_0: matmul_blocks<FQ5_0, D>(y, ldy, xq, w, T, K, n0, n1); break;
