@@ -9,7 +9,8 @@
 # is one. A crash, leak, timeout or out-of-memory is written to BUILD_DIR/findings/
 # and counted; the script prints one line per target and fails if any target found
 # something. FUZZ_FLAGS adds libFuzzer flags (e.g. -jobs, -use_value_profile=1);
-# NICE (default 19) is the niceness the fuzzers run at.
+# NICE (default 19) is the niceness the fuzzers run at. Runs of different targets may
+# go at once (one per core): each target has its own corpus, log and CPU-time files.
 set -e
 [ $# -ge 2 ] || { echo "usage: fuzz.sh BUILD_DIR SECONDS [NAME...]"; exit 2; }
 build=$1
@@ -41,7 +42,7 @@ for name in "$@"; do
   log="$build/logs/$name.log"
   before=$(ls "$build/findings" | grep -c "^$name-" || true)
   start=$(date +%s)
-  times >"$build/logs/.times-before"
+  times >"$build/logs/.times-before-$name"
   # shellcheck disable=SC2086
   if nice -n "$nice" "$bin" $limit $dict -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
        -artifact_prefix="$build/findings/$name-" ${FUZZ_FLAGS:-} $seeds >"$log" 2>&1; then
@@ -50,9 +51,9 @@ for name in "$@"; do
     status="FAILED (exit $?)"
   fi
   end=$(date +%s)
-  times >"$build/logs/.times-after"
+  times >"$build/logs/.times-after-$name"
   # CPU seconds the fuzzer used (children's user + system time, from `times`)
-  cpu=$(cat "$build/logs/.times-before" "$build/logs/.times-after" | awk '
+  cpu=$(cat "$build/logs/.times-before-$name" "$build/logs/.times-after-$name" | awk '
     function s(t) { split(t, a, "m"); sub("s", "", a[2]); return a[1] * 60 + a[2] }
     NR == 2 { b = s($1) + s($2) } NR == 4 { printf "%.0f", s($1) + s($2) - b }')
   after=$(ls "$build/findings" | grep -c "^$name-" || true)
