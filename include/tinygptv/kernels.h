@@ -40,6 +40,8 @@ struct KernelSet {
   // softmax inside attention (shift = the running maximum, so every argument is <= 0).
   // SIMD sets may use a polynomial exp within a few float32 ulps of std::exp.
   float (*exp_sum)(float* x, float shift, int n);
+  // y[i] = x[i] for i < n, float16 -> float32 (exact). For an F16 KV cache (attention.cpp).
+  void (*convert_f16)(float* y, const uint16_t* x, int n);
 };
 
 const KernelSet& scalar_kernels();

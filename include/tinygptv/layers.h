@@ -42,6 +42,11 @@ void rotary(float* x, int stride, int T, int heads, int head_dim, int rotary_dim
 // keys j <= q_pos0 + t (keys are positions 0..Tk-1, e.g. a KV cache).
 void attention(float* out, int out_stride, const float* q, int q_stride, const float* k, const float* v,
                int kv_stride, int Tq, int Tk, int heads, int head_dim, float scale, bool causal, int q_pos0);
+// The same with k and v stored as float16 (an F16 KV cache): each key and value is
+// converted to float32 (exactly) as it is read, and everything else is the float32
+// code above, so the result equals attention() on the float32 values of k and v.
+void attention(float* out, int out_stride, const float* q, int q_stride, const uint16_t* k, const uint16_t* v,
+               int kv_stride, int Tq, int Tk, int heads, int head_dim, float scale, bool causal, int q_pos0);
 
 // out[i] = a[i] + b[i]; out may equal a or b.                               linear.cpp
 void add(float* out, const float* a, const float* b, size_t n);

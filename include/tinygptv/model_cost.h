@@ -28,8 +28,9 @@ double llm_forward_flops(const LlmConfig& config, int past, int T);
 // weights one decode step reads.
 uint64_t decode_weight_bytes(const Phi2Weights& weights);
 
-// Bytes of cached keys and values a decode step reads at position `pos` (float32).
-uint64_t kv_cache_bytes(const LlmConfig& config, int pos);
+// Bytes of cached keys and values a decode step reads at position `pos`, for a cache of
+// kv_dtype F32 or F16 (Phi2State).
+uint64_t kv_cache_bytes(const LlmConfig& config, int pos, DType kv_dtype = DType::F32);
 
 // Elements of every tensor the config implies (model_tensors in random_model.h) except
 // the ViT position table, whose grid may differ (it is interpolated at load): a lower

@@ -64,19 +64,26 @@ Phi2Weights load_phi2(const ModelFile& model);
 
 // The keys (KV cache) of every layer and the scratch activations of one forward
 // call. Positions continue across calls: `pos` tokens are in the cache.  kv_cache.cpp
+// kv_dtype F32 (the default: exact) or F16 (half the memory and half the bytes a decode
+// step reads from the cache, as llama.cpp's default; each key and value is rounded to
+// float16 when stored). Any other dtype is a tgv::Error.
 struct Phi2State {
-  explicit Phi2State(const LlmConfig& config);
+  explicit Phi2State(const LlmConfig& config, DType kv_dtype = DType::F32);
 
+  DType kv_dtype = DType::F32;
   int pos = 0;                               // tokens already in the cache
   int max_positions = 0;                     // config.max_positions: the context limit
   int capacity = 0;                          // rows allocated in each cache (grows on demand)
-  std::vector<std::vector<float>> k_cache;   // [layers][capacity, D]  keys after q/k-norm and rotary
-  std::vector<std::vector<float>> v_cache;   // [layers][capacity, D]
+  std::vector<std::vector<float>> k_cache;   // [layers][capacity, D]  keys after q/k-norm and rotary (F32)
+  std::vector<std::vector<float>> v_cache;   // [layers][capacity, D]  (F32)
+  std::vector<std::vector<uint16_t>> k_cache16;  // the same as float16 (F16); the other pair stays empty
+  std::vector<std::vector<uint16_t>> v_cache16;
   // Scratch for T rows (resized by phi2_forward):
   std::vector<float> x;      // [T, D]   residual stream
   std::vector<float> h;      // [T, D]   input_layernorm(x), shared by attention and MLP
   std::vector<float> qkv;    // [T, 3D]  fused projection, rows laid out [H, 3, hd]
   std::vector<float> q;      // [T, D]   queries, heads contiguous
+  std::vector<float> k, v;   // [T, D]   this call's keys and values before rounding (F16 cache only)
   std::vector<float> attn;   // [T, D]   attention output, heads re-concatenated
   std::vector<float> a;      // [T, D]   post_layernorm(dense(attn))
   std::vector<float> ff;     // [T, I]   gelu_new(fc1(h))

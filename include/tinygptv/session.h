@@ -90,7 +90,8 @@ struct QuestionError : Error {
 
 class ChatSession {
  public:
-  ChatSession(const Model& model, const Tokenizer& tokenizer, ChatTemplate chat_template);
+  // kv_cache: the KV cache's element type, F32 (exact) or F16 (Phi2State, phi2.h).
+  ChatSession(const Model& model, const Tokenizer& tokenizer, ChatTemplate chat_template, DType kv_cache = DType::F32);
 
   // pixels [3, S, S] -> image embeddings [Q, D], kept for every turn; cross_attention,
   // when given, receives what the Q-Former's queries looked at.

@@ -63,4 +63,11 @@ long Args::integer_or(const std::string& name, long fallback) const {
 
 bool Args::has(const std::string& name) const { return flags_.count(name) || values_.count(name); }
 
+DType kv_cache_option(const Args& args) {
+  const std::string v = args.get_or("--kv-cache", "f32");
+  if (v == "f32") return DType::F32;
+  if (v == "f16") return DType::F16;
+  fail("--kv-cache must be f32 or f16, not '" + v + "'");
+}
+
 }  // namespace tgv::cli

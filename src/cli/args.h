@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "tinygptv/tensor.h"
+
 namespace tgv::cli {
 
 class Args {
@@ -29,5 +31,9 @@ class Args {
   std::set<std::string> flags_;
   std::vector<std::string> positional_;
 };
+
+// --kv-cache f32|f16 (default f32): the element type of the KV cache (Phi2State in
+// phi2.h); anything else is a tgv::Error.
+DType kv_cache_option(const Args& args);
 
 }  // namespace tgv::cli

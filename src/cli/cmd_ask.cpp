@@ -12,7 +12,9 @@
 // on stderr: load and image-encode times, prompt and answer tokens with their rates;
 // for chat, summed over the turns), --attention-map OUT.png [--attention-map-query N]
 // (the Q-Former's cross-attention over the image patches as a heatmap: all queries
-// averaged, or query N). chat prints its `you> ` / `tinygptv> ` prompts when stdin is a
+// averaged, or query N), --kv-cache f32|f16 (the KV cache's element type; f16 halves
+// its memory and what each answer token reads from it, rounding keys and values to
+// float16, as llama.cpp does by default). chat prints its `you> ` / `tinygptv> ` prompts when stdin is a
 // terminal, unless --no-prompts (for scripts, and for WebAssembly under node, whose
 // runtime reports every standard stream as a terminal).
 //
@@ -46,7 +48,7 @@ namespace {
 
 const std::set<std::string> kOptions = {"--model", "--image", "--tokenizer", "--template", "--task", "--temp", "--top-p",
                                         "--top-k", "--repetition-penalty", "--max-tokens", "--seed", "--threads", "--boxes",
-                                        "--attention-map", "--attention-map-query"};
+                                        "--attention-map", "--attention-map-query", "--kv-cache"};
 const std::set<std::string> kSwitches = {"--timings", "--no-prompts"};
 
 AskOptions ask_options(const Args& args) {
@@ -96,7 +98,8 @@ struct Timings {
 Setup setup(const Args& args) {
   set_num_threads(static_cast<int>(args.integer_or("--threads", 0)));
   const std::string model_path = args.required("--model"), image_path = args.required("--image");
-  task_prefix(args.get_or("--task", ""));  // refuse an unknown task before the slow steps
+  task_prefix(args.get_or("--task", ""));  // refuse an unknown task or cache type before the slow steps
+  const DType kv_cache = kv_cache_option(args);
   Progress progress;
   progress.start("loading model");
   const auto t0 = std::chrono::steady_clock::now();
@@ -120,7 +123,7 @@ Setup setup(const Args& args) {
   const ModelConfig& c = s.model->config();
   const auto tmpl = args.get("--template");
   const ChatTemplate t = tmpl ? parse_template(*tmpl) : default_template(c.vision.image_size);
-  s.session = std::make_unique<ChatSession>(*s.model, s.tokenizer, t);
+  s.session = std::make_unique<ChatSession>(*s.model, s.tokenizer, t, kv_cache);
   const std::vector<float> pixels = load_pixels(image_path, c.vision.image_size);
   progress.start("encoding the image");
   const auto t2 = std::chrono::steady_clock::now();

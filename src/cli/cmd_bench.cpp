@@ -3,7 +3,7 @@
 //
 //   tinygptv bench [--model M | --random full|tiny] [--dtype f32|f16|bf16|q8_0|q4_0|q4_k|...]
 //                  [--threads N] [--image-size 224|448] [--reps R] [--save OUT.safetensors]
-//                  [--steps encode,prefill,decode]
+//                  [--steps encode,prefill,decode] [--kv-cache f32|f16]
 //
 // Everything timed is what `ask` runs: the same Model (ImageEncoder + Phi2Weights,
 // loaded through the same ModelFile checks), ImageEncoder::encode for the image,
@@ -25,7 +25,9 @@
 // allocated) and the bytes a decoded token reads. --random full|tiny builds a model
 // with random weights in memory (random_model.h) in --dtype (default f16) at
 // --image-size (default 224); --save writes it as a model file. --reps 0 only builds
-// (and saves); --steps runs only the steps listed (default: all three).
+// (and saves); --steps runs only the steps listed (default: all three); --kv-cache f16
+// times prefill and decode with a float16 KV cache (llama-bench's default) instead of
+// the exact float32 one.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -116,12 +118,13 @@ std::string fmt(const char* f, double a, double b = 0, double c = 0) {
 }  // namespace
 
 int cmd_bench(int argc, char** argv) {
-  Args args(argc, argv, {"--model", "--random", "--dtype", "--threads", "--image-size", "--reps", "--save", "--steps"}, {});
+  Args args(argc, argv, {"--model", "--random", "--dtype", "--threads", "--image-size", "--reps", "--save", "--steps", "--kv-cache"}, {});
   if (!args.positional().empty()) fail("bench: unexpected argument '" + args.positional()[0] + "'");
   if (args.has("--model") == args.has("--random")) fail("bench: give --model M or --random full|tiny (one of them)");
   const long reps = args.integer_or("--reps", 3);
   if (reps < 0 || reps > 1000) fail("--reps must be in 0..1000");
   set_num_threads(static_cast<int>(args.integer_or("--threads", 0)));
+  const DType kv_cache = kv_cache_option(args);
   bool run_encode = true, run_prefill = true, run_decode = true;
   if (const auto steps = args.get("--steps")) {
     run_encode = run_prefill = run_decode = false;
@@ -200,7 +203,7 @@ int cmd_bench(int argc, char** argv) {
   }
 
   // Prefill of 64 and 256 tokens into an empty cache.
-  Phi2State state(lc);
+  Phi2State state(lc, kv_cache);
   std::vector<float> logits(static_cast<size_t>(lc.vocab_size));
   auto prefill = [&](int T) {
     std::vector<int> ids(static_cast<size_t>(T));
@@ -227,10 +230,17 @@ int cmd_bench(int argc, char** argv) {
   const int kPast = 600, kNew = 64;
   if (run_decode) {
     phi2_reserve(state, kPast + kNew, D);
-    for (int l = 0; l < lc.layers; l++)
+    const bool f16 = kv_cache == DType::F16;
+    for (size_t l = 0; l < static_cast<size_t>(lc.layers); l++)
       for (size_t i = 0; i < static_cast<size_t>(kPast) * D; i++) {
-        state.k_cache[static_cast<size_t>(l)][i] = in.normal();
-        state.v_cache[static_cast<size_t>(l)][i] = in.normal();
+        const float k = in.normal(), v = in.normal();
+        if (f16) {
+          state.k_cache16[l][i] = f32_to_f16(k);
+          state.v_cache16[l][i] = f32_to_f16(v);
+        } else {
+          state.k_cache[l][i] = k;
+          state.v_cache[l][i] = v;
+        }
       }
     GenerateOptions gen;
     gen.max_new_tokens = kNew;
@@ -261,7 +271,7 @@ int cmd_bench(int argc, char** argv) {
 
   // The table.
   const double weights = static_cast<double>(decode_weight_bytes(model->llm));
-  const double kv = static_cast<double>(kv_cache_bytes(lc, kPast + kNew / 2));  // the mean over the 64 steps
+  const double kv = static_cast<double>(kv_cache_bytes(lc, kPast + kNew / 2, kv_cache));  // the mean over the 64 steps
   const double per_token = tg.mean / kNew;
   auto compute = [&](double flops, const Timing& t) {
     return fmt("%3.0f %% of FMA peak (%.3g GFLOP)", 100 * flops / peak / t.mean, flops / 1e9);
@@ -282,8 +292,8 @@ int cmd_bench(int argc, char** argv) {
       fmt("%3.0f %% of bandwidth (%.3g GB/token)", 100 * (weights + kv) / bandwidth / per_token, (weights + kv) / 1e9));
   std::printf("\nmachine: read bandwidth %.1f GB/s, FMA peak %.1f GFLOP/s (%s, %d thread%s)\n", bandwidth / 1e9, peak / 1e9,
               kernels().name, num_threads(), num_threads() == 1 ? "" : "s");
-  std::printf("decode reads %s of weights + %s of KV cache per token; peak RSS %s\n", gb(weights).c_str(), gb(kv).c_str(),
-              gb(peak_rss).c_str());
+  std::printf("decode reads %s of weights + %s of KV cache per token (%s cache); peak RSS %s\n", gb(weights).c_str(),
+              gb(kv).c_str(), dtype_name(kv_cache), gb(peak_rss).c_str());
   if (!finite) std::printf("warning: the model produced non-finite values (inf/NaN): its figures are not meaningful\n");
   return finite ? 0 : 1;
 }

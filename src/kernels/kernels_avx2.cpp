@@ -196,6 +196,13 @@ inline __m256 exp_nonpositive(__m256 v) {
   return _mm256_andnot_ps(underflow, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
 }
 
+// y[i] = x[i] (float16 -> float32, exact), 8 at a time, the rest one by one.
+void convert_f16_avx2(float* y, const uint16_t* x, int n) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))));
+  for (; i < n; i++) y[i] = f16_to_f32(x[i]);
+}
+
 float exp_sum_avx2(float* x, float shift, int n) {
   const __m256 s = _mm256_set1_ps(shift);
   __m256 acc = _mm256_setzero_ps();
@@ -219,6 +226,7 @@ float exp_sum_avx2(float* x, float shift, int n) {
 }  // namespace
 
 extern const KernelSet kernel_set_avx2 = {"avx2",     matmul_f32_avx2, matmul_f16_avx2, matmul_bf16_avx2, dot_avx2,
-                                          axpy_avx2, matmul_quant_avx2, fast_quant_reads_xq, exp_sum_avx2};
+                                          axpy_avx2, matmul_quant_avx2, fast_quant_reads_xq, exp_sum_avx2,
+                                          convert_f16_avx2};
 
 }  // namespace tgv

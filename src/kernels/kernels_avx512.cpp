@@ -220,6 +220,16 @@ void axpy_avx512(float* y, float a, const float* x, int n) {
   }
 }
 
+// y[i] = x[i] (float16 -> float32, exact), 16 at a time, the rest under a mask.
+void convert_f16_avx512(float* y, const uint16_t* x, int n) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i))));
+  if (i < n) {
+    const __mmask16 m = first_lanes(n - i);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + i)));
+  }
+}
+
 // x[i] = exp(x[i] - shift), returns the sum; the last n % 16 values under a mask.
 float exp_sum_avx512(float* x, float shift, int n) {
   const __m512 s = _mm512_set1_ps(shift);
@@ -240,6 +250,7 @@ float exp_sum_avx512(float* x, float shift, int n) {
 }
 
 extern const KernelSet kernel_set_avx512 = {"avx512",    matmul_f32_avx512, matmul_f16_avx512, matmul_bf16_avx512, dot_avx512,
-                                            axpy_avx512, matmul_quant_avx512, fast_quant_reads_xq, exp_sum_avx512};
+                                            axpy_avx512, matmul_quant_avx512, fast_quant_reads_xq, exp_sum_avx512,
+                                            convert_f16_avx512};
 
 }  // namespace tgv

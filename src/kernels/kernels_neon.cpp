@@ -135,6 +135,13 @@ void axpy_neon(float* y, float a, const float* x, int n) {
   for (; i < n; i++) y[i] += a * x[i];
 }
 
+// y[i] = x[i], float16 -> float32 (exact), 4 at a time.
+void convert_f16_neon(float* y, const uint16_t* x, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(y + i, LoadF16::load4(x, i));
+  for (; i < n; i++) y[i] = f16_to_f32(x[i]);
+}
+
 // exp(x - shift), summed: std::exp for now (a NEON polynomial is future work).
 float exp_sum_neon(float* x, float shift, int n) {
   float sum = 0;
@@ -148,6 +155,7 @@ float exp_sum_neon(float* x, float shift, int n) {
 }  // namespace
 
 extern const KernelSet kernel_set_neon = {"neon",     matmul_f32_neon, matmul_f16_neon, matmul_bf16_neon, dot_neon,
-                                          axpy_neon, matmul_quant_neon, fast_quant_reads_xq, exp_sum_neon};
+                                          axpy_neon, matmul_quant_neon, fast_quant_reads_xq, exp_sum_neon,
+                                          convert_f16_neon};
 
 }  // namespace tgv

@@ -86,11 +86,16 @@ void matmul_quant_scalar(float* y, int ldy, const float* x, const void* /*xq*/, 
 
 bool no_xq(DType, int) { return false; }  // the exact product, always
 
+void convert_f16_scalar(float* y, const uint16_t* x, int n) {
+  for (int i = 0; i < n; i++) y[i] = f16_to_f32(x[i]);
+}
+
 }  // namespace
 
 const KernelSet& scalar_kernels() {
   static const KernelSet set = {"scalar",   matmul_f32_scalar, matmul_f16_scalar, matmul_bf16_scalar,
-                                dot_scalar, axpy_scalar,       matmul_quant_scalar, no_xq,  exp_sum_scalar};
+                                dot_scalar, axpy_scalar,       matmul_quant_scalar, no_xq,  exp_sum_scalar,
+                                convert_f16_scalar};
   return set;
 }
 

@@ -28,6 +28,12 @@
 //
 // Every head is computed the same way whatever the thread count, so results do not
 // depend on it.
+//
+// Keys and values may be float32 or float16 (an F16 KV cache, half the bytes a decode
+// step reads from it). Float16 rows are converted (exactly, kernels' convert_f16) into
+// the tiles attend_block copies anyway, and attend_rows converts its heads' slice of
+// each row into a small buffer before the dot and axpy: the arithmetic after that is
+// the float32 code's, on the same values.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -52,17 +58,30 @@ struct Tiles {
         s(static_cast<size_t>(BQ) * BK), pv(static_cast<size_t>(BQ) * hd), o(static_cast<size_t>(BQ) * hd), m(BQ), l(BQ) {}
 };
 
+template <class E>  // the element type of k and v: float or uint16_t (float16)
 struct Problem {
-  const float *q, *k, *v;
+  const float* q;
+  const E *k, *v;
   int q_stride, kv_stride, Tk, head_dim;
   float scale;
   bool causal;
   int q_pos0;
 };
 
+// n elements of k or v as float32 at dst (a copy, or the exact conversion of float16).
+inline void load(float* dst, const float* src, int n) { std::copy(src, src + n, dst); }
+inline void load(float* dst, const uint16_t* src, int n) { kernels().convert_f16(dst, src, n); }
+// n elements of k or v as float32: src itself, or converted into scratch.
+inline const float* as_f32(const float* src, int, float*) { return src; }
+inline const float* as_f32(const uint16_t* src, int n, float* scratch) {
+  load(scratch, src, n);
+  return scratch;
+}
+
 // Queries t0 .. t0+bq-1 of head h -> out (a last block of fewer than kCopyRows queries
 // too: rare, and the copies then cost about as much as the work).
-void attend_block(float* out, int out_stride, const Problem& P, int h, int t0, int bq, Tiles& w) {
+template <class E>
+void attend_block(float* out, int out_stride, const Problem<E>& P, int h, int t0, int bq, Tiles& w) {
   const KernelSet& ks = kernels();
   const int hd = P.head_dim;
   const size_t col = static_cast<size_t>(h) * hd;
@@ -81,7 +100,7 @@ void attend_block(float* out, int out_stride, const Problem& P, int h, int t0, i
   for (int j0 = 0; j0 < keys; j0 += BK) {
     const int bk = std::min(BK, keys - j0);
     // S [bq, bk] = Q_blk K_blk^T
-    for (int j = 0; j < bk; j++) std::copy(k_row(j0 + j), k_row(j0 + j) + hd, w.k.data() + static_cast<size_t>(j) * hd);
+    for (int j = 0; j < bk; j++) load(w.k.data() + static_cast<size_t>(j) * hd, k_row(j0 + j), hd);
     ks.matmul_f32(w.s.data(), bk, w.q.data(), w.k.data(), bq, hd, 0, bk);
     // online softmax, row by row; p overwrites s (0 for masked keys)
     for (int i = 0; i < bq; i++) {
@@ -105,7 +124,7 @@ void attend_block(float* out, int out_stride, const Problem& P, int h, int t0, i
     }
     // O += P V_blk
     for (int j = 0; j < bk; j++) {
-      const float* vr = v_row(j0 + j);
+      const float* vr = as_f32(v_row(j0 + j), hd, w.pv.data());  // pv: scratch until the matmul below
       for (int d = 0; d < hd; d++) w.vt[static_cast<size_t>(d) * bk + j] = vr[d];
     }
     ks.matmul_f32(w.pv.data(), hd, w.s.data(), w.vt.data(), bq, bk, 0, hd);
@@ -119,11 +138,22 @@ void attend_block(float* out, int out_stride, const Problem& P, int h, int t0, i
   }
 }
 
+// Heads [h0, h1) of cache row `row` as float32: the row itself (float32), or its slice
+// converted into buf (float16); head h's columns are then at the result + h * hd.
+inline const float* heads_of(const float* row, int, int, int, std::vector<float>&) { return row; }
+inline const float* heads_of(const uint16_t* row, int h0, int h1, int hd, std::vector<float>& buf) {
+  const size_t c0 = static_cast<size_t>(h0) * hd, n = static_cast<size_t>(h1 - h0) * hd;
+  buf.resize(c0 + n);
+  kernels().convert_f16(buf.data() + c0, row + c0, static_cast<int>(n));
+  return buf.data();
+}
+
 // Decode: queries 0 .. Tq-1 (Tq < kCopyRows), heads [h0, h1) -> out.
-void attend_rows(float* out, int out_stride, const Problem& P, int Tq, int h0, int h1) {
+template <class E>
+void attend_rows(float* out, int out_stride, const Problem<E>& P, int Tq, int h0, int h1) {
   const KernelSet& ks = kernels();
   const int hd = P.head_dim, nh = h1 - h0;
-  thread_local std::vector<float> s, o, l;  // [nh, n] scores then probabilities, [nh, hd], [nh]
+  thread_local std::vector<float> s, o, l, buf;  // [nh, n] scores then probabilities, [nh, hd], [nh], a row (float16)
   for (int i = 0; i < Tq; i++) {
     const int n = P.causal ? std::min(P.Tk, P.q_pos0 + i + 1) : P.Tk;  // visible keys
     const float* q = P.q + static_cast<size_t>(i) * P.q_stride;
@@ -131,7 +161,7 @@ void attend_rows(float* out, int out_stride, const Problem& P, int Tq, int h0, i
     o.assign(static_cast<size_t>(nh) * hd, 0.0f);
     l.assign(static_cast<size_t>(nh), 0.0f);
     for (int j = 0; j < n; j++) {
-      const float* k = P.k + static_cast<size_t>(j) * P.kv_stride;
+      const float* k = heads_of(P.k + static_cast<size_t>(j) * P.kv_stride, h0, h1, hd, buf);
       for (int h = h0; h < h1; h++) {
         const size_t c = static_cast<size_t>(h) * hd;
         s[static_cast<size_t>(h - h0) * n + j] = ks.dot(q + c, k + c, hd) * P.scale;
@@ -142,7 +172,7 @@ void attend_rows(float* out, int out_stride, const Problem& P, int Tq, int h0, i
       l[h] = ks.exp_sum(sh, *std::max_element(sh, sh + n), n);
     }
     for (int j = 0; j < n; j++) {
-      const float* v = P.v + static_cast<size_t>(j) * P.kv_stride;
+      const float* v = heads_of(P.v + static_cast<size_t>(j) * P.kv_stride, h0, h1, hd, buf);
       for (int h = h0; h < h1; h++) {
         const float p = s[static_cast<size_t>(h - h0) * n + j];
         if (p != 0.0f) ks.axpy(o.data() + static_cast<size_t>(h - h0) * hd, p, v + static_cast<size_t>(h) * hd, hd);
@@ -157,12 +187,10 @@ void attend_rows(float* out, int out_stride, const Problem& P, int Tq, int h0, i
   }
 }
 
-}  // namespace
-
-void attention(float* out, int out_stride, const float* q, int q_stride, const float* k, const float* v,
-               int kv_stride, int Tq, int Tk, int heads, int head_dim, float scale, bool causal, int q_pos0) {
+template <class E>
+void attend(float* out, int out_stride, const Problem<E>& P, int Tq, int heads) {
   if (Tq <= 0 || heads <= 0) return;
-  const Problem P{q, k, v, q_stride, kv_stride, Tk, head_dim, scale, causal, q_pos0};
+  const int head_dim = P.head_dim;
   if (Tq < kCopyRows) {  // decode: one range of heads per thread, the cache read in row order
     const size_t per_thread = (static_cast<size_t>(heads) + num_threads() - 1) / num_threads();
     parallel_for(static_cast<size_t>(heads), [&](size_t h0, size_t h1) {
@@ -178,6 +206,19 @@ void attention(float* out, int out_stride, const float* q, int q_stride, const f
       attend_block(out, out_stride, P, h, t0, std::min(BQ, Tq - t0), w);
     }
   });
+}
+
+}  // namespace
+
+void attention(float* out, int out_stride, const float* q, int q_stride, const float* k, const float* v,
+               int kv_stride, int Tq, int Tk, int heads, int head_dim, float scale, bool causal, int q_pos0) {
+  attend(out, out_stride, Problem<float>{q, k, v, q_stride, kv_stride, Tk, head_dim, scale, causal, q_pos0}, Tq, heads);
+}
+
+void attention(float* out, int out_stride, const float* q, int q_stride, const uint16_t* k, const uint16_t* v,
+               int kv_stride, int Tq, int Tk, int heads, int head_dim, float scale, bool causal, int q_pos0) {
+  attend(out, out_stride, Problem<uint16_t>{q, k, v, q_stride, kv_stride, Tk, head_dim, scale, causal, q_pos0}, Tq,
+         heads);
 }
 
 }  // namespace tgv

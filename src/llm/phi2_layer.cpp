@@ -8,7 +8,8 @@
 //   hidden_states = attn_outputs + feed_forward_hidden_states + residual
 //
 // Shapes: x [T, D]; the T rows are positions state.pos .. state.pos+T-1; keys and
-// values go to the KV cache rows with those positions before attention reads them.
+// values go to the KV cache rows with those positions before attention reads them
+// (an F16 cache: they are made in float32 scratch, then rounded into the cache).
 #include <cmath>
 #include <cstring>
 
@@ -28,10 +29,10 @@ void phi2_layer_forward(float* x, Phi2State& s, const Phi2LayerWeights& w, int l
   float* a = s.a.data();        // [T, D]
   float* ff = s.ff.data();      // [T, I]
   float* m = s.m.data();        // [T, D]
-  float* k_all = s.k_cache[static_cast<size_t>(layer)].data();  // [pos + T, D] after this call
-  float* v_all = s.v_cache[static_cast<size_t>(layer)].data();
-  float* k = k_all + static_cast<size_t>(pos) * D;  // this call's rows [T, D]
-  float* v = v_all + static_cast<size_t>(pos) * D;
+  const bool f16 = s.kv_dtype == DType::F16;
+  const size_t l = static_cast<size_t>(layer), row0 = static_cast<size_t>(pos) * D;
+  float* k = f16 ? s.k.data() : s.k_cache[l].data() + row0;  // this call's rows [T, D]
+  float* v = f16 ? s.v.data() : s.v_cache[l].data() + row0;
 
   // h = input_layernorm(x)                                     LayerNorm(D), eps ln_eps
   layernorm(h, x, w.input_layernorm_weight.data(), w.input_layernorm_bias.data(), T, D, c.ln_eps);
@@ -65,8 +66,20 @@ void phi2_layer_forward(float* x, Phi2State& s, const Phi2LayerWeights& w, int l
 
   // o = softmax(q k^T / sqrt(hd) + causal mask) v over the cached positions 0..pos+T-1.
   // Scores and softmax in float32 (upstream upcasts: Phi-2's QK^T overflows fp16).
+  // Keys and values of every cached position [pos + T, D], this call's rows included.
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
-  attention(attn, D, q, D, k_all, v_all, D, T, pos + T, H, hd, scale, /*causal=*/true, /*q_pos0=*/pos);
+  if (f16) {
+    uint16_t* k16 = s.k_cache16[l].data();
+    uint16_t* v16 = s.v_cache16[l].data();
+    for (size_t e = 0; e < TD; e++) {
+      k16[row0 + e] = f32_to_f16(k[e]);
+      v16[row0 + e] = f32_to_f16(v[e]);
+    }
+    attention(attn, D, q, D, k16, v16, D, T, pos + T, H, hd, scale, /*causal=*/true, /*q_pos0=*/pos);
+  } else {
+    attention(attn, D, q, D, s.k_cache[l].data(), s.v_cache[l].data(), D, T, pos + T, H, hd, scale, /*causal=*/true,
+              /*q_pos0=*/pos);
+  }
 
   // a = post_layernorm(dense(o))                               RMSNorm(D), eps rms_eps, weight only
   linear(a, attn, w.dense_weight, w.dense_bias.data(), T);

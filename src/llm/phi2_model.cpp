@@ -41,6 +41,10 @@ void phi2_forward(float* logits, Phi2State& s, const Phi2Weights& w, const LlmCo
   s.h.resize(TD);
   s.qkv.resize(3 * TD);
   s.q.resize(TD);
+  if (s.kv_dtype == DType::F16) {
+    s.k.resize(TD);
+    s.v.resize(TD);
+  }
   s.attn.resize(TD);
   s.a.resize(TD);
   s.m.resize(TD);

@@ -38,8 +38,9 @@ uint64_t decode_weight_bytes(const Phi2Weights& w) {
   return bytes;
 }
 
-uint64_t kv_cache_bytes(const LlmConfig& c, int pos) {
-  return static_cast<uint64_t>(c.layers) * 2 * static_cast<uint64_t>(pos) * static_cast<uint64_t>(c.hidden) * sizeof(float);
+uint64_t kv_cache_bytes(const LlmConfig& c, int pos, DType kv_dtype) {
+  const uint64_t element = kv_dtype == DType::F16 ? 2 : sizeof(float);
+  return static_cast<uint64_t>(c.layers) * 2 * static_cast<uint64_t>(pos) * static_cast<uint64_t>(c.hidden) * element;
 }
 
 double config_weight_count(const ModelConfig& c) {

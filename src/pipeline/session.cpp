@@ -71,8 +71,8 @@ std::vector<float> assemble_embeddings(const Phi2Weights& llm, const std::vector
   return embeds;
 }
 
-ChatSession::ChatSession(const Model& model, const Tokenizer& tokenizer, ChatTemplate chat_template)
-    : model_(model), tokenizer_(tokenizer), conversation_(chat_template), state_(model.config().llm) {}
+ChatSession::ChatSession(const Model& model, const Tokenizer& tokenizer, ChatTemplate chat_template, DType kv_cache)
+    : model_(model), tokenizer_(tokenizer), conversation_(chat_template), state_(model.config().llm, kv_cache) {}
 
 void ChatSession::set_image(const std::vector<float>& pixels, const DumpFn& progress, QFormerCrossAttention* cross_attention) {
   model_.check_unchanged();

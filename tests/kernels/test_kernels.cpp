@@ -206,6 +206,33 @@ TEST_CASE("every SIMD KernelSet equals the scalar one: dot and axpy") {
   }
 }
 
+TEST_CASE("every KernelSet converts all 65,536 float16 values exactly (convert_f16)") {
+  // Every bit pattern, at odd lengths and offsets (the tails): the same float32 as the
+  // scalar f16_to_f32 (NaN stays NaN), and nothing past n is written.
+  std::vector<uint16_t> all(65536);
+  for (size_t i = 0; i < all.size(); i++) all[i] = static_cast<uint16_t>(i);
+  std::vector<const tgv::KernelSet*> sets = fast_sets();
+  sets.push_back(&tgv::scalar_kernels());
+  for (const tgv::KernelSet* ks : sets) {
+    const std::string set_name = ks->name;
+    CAPTURE(set_name);
+    for (int n : {65536, 1, 7, 8, 15, 16, 17, 33, 80}) {
+      CAPTURE(n);
+      const size_t first = n == 65536 ? 0 : 31744 - 5;  // around the infinities and NaNs
+      std::vector<float> got(static_cast<size_t>(n) + 1, -7.0f);
+      ks->convert_f16(got.data(), all.data() + first, n);
+      int wrong = 0;
+      for (int i = 0; i < n; i++) {
+        const float want = tgv::f16_to_f32(all[first + i]);
+        const bool same = std::isnan(want) ? std::isnan(got[i]) : std::memcmp(&want, &got[i], sizeof(float)) == 0;
+        wrong += !same;
+      }
+      CHECK(wrong == 0);
+      CHECK(got[static_cast<size_t>(n)] == -7.0f);
+    }
+  }
+}
+
 TEST_CASE("matmul(): bias, threads and the dispatch table give the reference result") {
   std::mt19937 rng(4);
   const int T = 5, K = 96, N = 301;  // N over several chunks of 16 rows; K whole Q8_0 blocks

@@ -4,9 +4,13 @@
 // 4-row copy threshold, key counts that are not multiples of the 128-key block, head
 // dims 16/64/80/88, causal with q_pos0 > 0 (a KV cache), both kernel sets.
 // Tolerance: relative L2 error, tests/tolerances.h kAttentionTiled (with what was measured).
+// The float16 keys/values overload (an F16 KV cache) must equal the float32 one on the
+// same values exactly: only the loads differ.
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -74,4 +78,39 @@ TEST_CASE("tiled attention == a plain float64 reference on odd sizes, causal wit
   }
   tgv::use_reference_kernels(false);
   MESSAGE("tiled attention vs float64: worst relative L2 error " << worst);
+}
+
+TEST_CASE("attention on float16 keys and values == attention on their float32 values, bit for bit, both kernel sets") {
+  struct Case { int Tq, Tk, heads, hd; bool causal; int q_pos0; };
+  const Case cases[] = {{1, 1, 2, 16, false, 0}, {3, 7, 2, 16, false, 0},   {1, 301, 4, 80, true, 300},
+                        {2, 260, 3, 88, true, 258}, {33, 290, 2, 80, true, 257}, {65, 300, 2, 88, false, 0}};
+  std::mt19937 rng(22);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (const Case& c : cases) {
+    const int stride = c.heads * c.hd + 8;  // rows wider than the heads, as a cache with other columns
+    std::vector<float> q(static_cast<size_t>(c.Tq) * stride), k(static_cast<size_t>(c.Tk) * stride), v(k.size());
+    for (auto* x : {&q, &k, &v})
+      for (auto& e : *x) e = nd(rng);
+    std::vector<uint16_t> k16(k.size()), v16(v.size());
+    for (size_t i = 0; i < k.size(); i++) {
+      k16[i] = tgv::f32_to_f16(k[i]);
+      v16[i] = tgv::f32_to_f16(v[i]);
+      k[i] = tgv::f16_to_f32(k16[i]);  // the values the float16 cache holds
+      v[i] = tgv::f16_to_f32(v16[i]);
+    }
+    const float scale = 1.0f / std::sqrt(static_cast<float>(c.hd));
+    for (bool ref : {false, true}) {
+      tgv::use_reference_kernels(ref);
+      const size_t n = static_cast<size_t>(c.Tq) * stride;
+      std::vector<float> want(n, 0.0f), got(n, 0.0f);
+      tgv::attention(want.data(), stride, q.data(), stride, k.data(), v.data(), stride, c.Tq, c.Tk, c.heads, c.hd, scale, c.causal, c.q_pos0);
+      tgv::attention(got.data(), stride, q.data(), stride, k16.data(), v16.data(), stride, c.Tq, c.Tk, c.heads, c.hd, scale, c.causal,
+                     c.q_pos0);
+      CAPTURE(c.Tq);
+      CAPTURE(c.Tk);
+      CAPTURE(ref);
+      CHECK(std::memcmp(got.data(), want.data(), n * sizeof(float)) == 0);
+    }
+  }
+  tgv::use_reference_kernels(false);
 }

@@ -190,6 +190,39 @@ TEST_CASE("phi2: greedy decoding with the KV cache follows the reference") {
   }
 }
 
+TEST_CASE("phi2: an F16 KV cache follows the reference's greedy decoding, logits within kKvCacheF16") {
+  // Keys and values rounded to float16 (relative 2^-11 each) are the only change from
+  // the F32 cache: the error they cause is stated in tests/tolerances.h.
+  double worst = 0;
+  for (const std::string name : kLlmFixtures) {
+    CAPTURE(name);
+    Loaded m(name);
+    const Json ref = Json::parse(read_text(llm_dir(name) + "/decode.json"));
+    const std::vector<int> ids = json_ids(ref.at("prompt_ids"));
+    const std::vector<int> want = json_ids(ref.at("tokens"));
+    const std::vector<float> want_logits = read_npy(llm_dir(name) + "/decode.logits.npy").to_f32();  // [steps, V]
+    const int V = m.cfg().vocab_size;
+    Phi2State s(m.cfg(), DType::F16);
+    CHECK(s.kv_dtype == DType::F16);
+    std::vector<float> logits(static_cast<size_t>(V));
+    phi2_forward(logits.data(), s, m.w, m.cfg(), embed(m, ids).data(), static_cast<int>(ids.size()), Phi2Logits::Last, {});
+    std::vector<int> got;
+    for (size_t step = 0; step < want.size(); step++) {
+      const std::vector<float> w(want_logits.begin() + static_cast<ptrdiff_t>(step) * V,
+                                 want_logits.begin() + static_cast<ptrdiff_t>(step + 1) * V);
+      check_close(std::string(name) + " f16 cache, decode step " + std::to_string(step), logits, w, kKvCacheF16);
+      worst = std::max(worst, diff(logits.data(), w.data(), w.size()).rel);
+      got.push_back(argmax(logits));
+      phi2_forward(logits.data(), s, m.w, m.cfg(), embed(m, {got.back()}).data(), 1, Phi2Logits::Last, {});
+    }
+    CHECK(got == want);
+    CHECK(s.k_cache[0].empty());  // the float32 cache is never allocated
+    CHECK(s.k_cache16[0].size() >= static_cast<size_t>(s.pos) * m.cfg().hidden);
+  }
+  MESSAGE("F16 KV cache vs the float64 reference: worst relative L2 error of the logits " << worst);
+  CHECK_THROWS_WITH_AS(Phi2State(Loaded(kLlmFixtures[0]).cfg(), DType::Q8_0), doctest::Contains("only F32 and F16"), Error);
+}
+
 TEST_CASE("phi2: bad token ids and the context limit are errors, not crashes") {
   Loaded m("tiny");  // vocab 97, max_positions 64
   std::vector<float> x(static_cast<size_t>(m.cfg().hidden));
