@@ -40,6 +40,22 @@ std::vector<float> full_logits(const Loaded& m, const std::vector<int>& ids) {
   return logits;
 }
 
+// The reference's greedy decoding of a fixture (decode.json, decode.logits.npy).
+struct DecodeReference {
+  explicit DecodeReference(const std::string& name)
+      : json(Json::parse(read_text(llm_dir(name) + "/decode.json"))),
+        prompt(json_ids(json.at("prompt_ids"))),
+        tokens(json_ids(json.at("tokens"))),
+        logits(read_npy(llm_dir(name) + "/decode.logits.npy").to_f32()) {}
+  // The logits [V] before greedy step `step`.
+  std::vector<float> step_logits(size_t step, int V) const {
+    return std::vector<float>(logits.begin() + static_cast<ptrdiff_t>(step) * V, logits.begin() + static_cast<ptrdiff_t>(step + 1) * V);
+  }
+  Json json;
+  std::vector<int> prompt, tokens;
+  std::vector<float> logits;  // [steps, V]
+};
+
 }  // namespace
 
 TEST_CASE("phi2: every llm.* activation matches the PyTorch reference") {
@@ -127,10 +143,10 @@ TEST_CASE("phi2: greedy decoding with the KV cache follows the reference") {
     CAPTURE(name);
     const std::string fixture = std::string("llm/") + name;
     Loaded m(name);
-    const Json ref = Json::parse(read_text(llm_dir(name) + "/decode.json"));
-    const std::vector<int> ids = json_ids(ref.at("prompt_ids"));
-    const std::vector<int> want = json_ids(ref.at("tokens"));
-    const std::vector<float> want_logits = read_npy(llm_dir(name) + "/decode.logits.npy").to_f32();  // [steps, V]
+    const DecodeReference ref(name);
+    const std::vector<int>& ids = ref.prompt;
+    const std::vector<int>& want = ref.tokens;
+    const std::vector<float>& want_logits = ref.logits;  // [steps, V]
     const int V = m.cfg().vocab_size;
 
     // Step by step, so each step's logits can be compared too.
@@ -139,9 +155,7 @@ TEST_CASE("phi2: greedy decoding with the KV cache follows the reference") {
     phi2_forward(logits.data(), s, m.w, m.cfg(), embed(m, ids).data(), static_cast<int>(ids.size()), Phi2Logits::Last, {});
     std::vector<int> got;
     for (size_t step = 0; step < want.size(); step++) {
-      check_close(fixture + " decode step " + std::to_string(step), logits,
-                  std::vector<float>(want_logits.begin() + static_cast<ptrdiff_t>(step) * V,
-                                     want_logits.begin() + static_cast<ptrdiff_t>(step + 1) * V),
+      check_close(fixture + " decode step " + std::to_string(step), logits, ref.step_logits(step, V),
                   tolerance_for(fixture, "llm.logits"));
       const int id = argmax(logits);
       got.push_back(id);
@@ -197,25 +211,22 @@ TEST_CASE("phi2: an F16 KV cache follows the reference's greedy decoding, logits
   for (const std::string name : kLlmFixtures) {
     CAPTURE(name);
     Loaded m(name);
-    const Json ref = Json::parse(read_text(llm_dir(name) + "/decode.json"));
-    const std::vector<int> ids = json_ids(ref.at("prompt_ids"));
-    const std::vector<int> want = json_ids(ref.at("tokens"));
-    const std::vector<float> want_logits = read_npy(llm_dir(name) + "/decode.logits.npy").to_f32();  // [steps, V]
+    const DecodeReference ref(name);
     const int V = m.cfg().vocab_size;
     Phi2State s(m.cfg(), DType::F16);
     CHECK(s.kv_dtype == DType::F16);
     std::vector<float> logits(static_cast<size_t>(V));
-    phi2_forward(logits.data(), s, m.w, m.cfg(), embed(m, ids).data(), static_cast<int>(ids.size()), Phi2Logits::Last, {});
+    phi2_forward(logits.data(), s, m.w, m.cfg(), embed(m, ref.prompt).data(), static_cast<int>(ref.prompt.size()), Phi2Logits::Last,
+                 {});
     std::vector<int> got;
-    for (size_t step = 0; step < want.size(); step++) {
-      const std::vector<float> w(want_logits.begin() + static_cast<ptrdiff_t>(step) * V,
-                                 want_logits.begin() + static_cast<ptrdiff_t>(step + 1) * V);
+    for (size_t step = 0; step < ref.tokens.size(); step++) {
+      const std::vector<float> w = ref.step_logits(step, V);
       check_close(std::string(name) + " f16 cache, decode step " + std::to_string(step), logits, w, kKvCacheF16);
       worst = std::max(worst, diff(logits.data(), w.data(), w.size()).rel);
       got.push_back(argmax(logits));
       phi2_forward(logits.data(), s, m.w, m.cfg(), embed(m, {got.back()}).data(), 1, Phi2Logits::Last, {});
     }
-    CHECK(got == want);
+    CHECK(got == ref.tokens);
     CHECK(s.k_cache[0].empty());  // the float32 cache is never allocated
     CHECK(s.k_cache16[0].size() >= static_cast<size_t>(s.pos) * m.cfg().hidden);
   }
