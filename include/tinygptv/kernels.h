@@ -7,6 +7,7 @@
 // against it. The active set is chosen once at start-up from CPU detection;
 // `--reference` / TINYGPTV_REFERENCE=1 forces the scalar set.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "tinygptv/tensor.h"
@@ -42,6 +43,14 @@ struct KernelSet {
   float (*exp_sum)(float* x, float shift, int n);
   // y[i] = x[i] for i < n, float16 -> float32 (exact). For an F16 KV cache (attention.cpp).
   void (*convert_f16)(float* y, const uint16_t* x, int n);
+  // Decode attention, one cache row at a time (attention.cpp): nh heads of hd columns,
+  // head h at q + h*hd, k + h*hd, v + h*hd and o + h*hd. For h < nh:
+  //   head_dots:   s[h * s_stride] = dot(q_h, k_h) * scale
+  //   head_axpys:  o_h += p[h * p_stride] * v_h
+  // with the set's own dot and axpy (kernel_sets.h), so the same values as calling them
+  // per head, without a call through this table for every 80-element head.
+  void (*head_dots)(float* s, size_t s_stride, const float* q, const float* k, int nh, int hd, float scale);
+  void (*head_axpys)(float* o, const float* p, size_t p_stride, const float* v, int nh, int hd);
 };
 
 const KernelSet& scalar_kernels();

@@ -3,7 +3,7 @@
 //
 //   tinygptv bench [--model M | --random full|tiny] [--dtype f32|f16|bf16|q8_0|q4_0|q4_k|...]
 //                  [--threads N] [--image-size 224|448] [--reps R] [--save OUT.safetensors]
-//                  [--steps encode,prefill,decode] [--kv-cache f32|f16]
+//                  [--steps encode,prefill,decode] [--kv-cache f32|f16] [--depth P]
 //
 // Everything timed is what `ask` runs: the same Model (ImageEncoder + Phi2Weights,
 // loaded through the same ModelFile checks), ImageEncoder::encode for the image,
@@ -15,9 +15,10 @@
 //   encode        one image at the model's size: ViT + Q-Former + projector
 //   prefill 64    64 new tokens into an empty KV cache (logits of the last)
 //   prefill 256   the same with 256
-//   decode 64     64 tokens generated one at a time after 600 cached positions
-//                 (the cache rows are filled with random keys/values: the work per
-//                 step is the same as after a real 600-token prompt)
+//   decode 64     64 tokens generated one at a time after P cached positions
+//                 (--depth, default 600, as llama-bench's -d; the cache rows are
+//                 filled with random keys/values: the work per step is the same as
+//                 after a real P-token prompt)
 //
 // Beside them: the read bandwidth and FMA peak measured in the same run, each step's
 // fraction of its roofline (decode: bytes read per token / bandwidth; the others:
@@ -118,13 +119,14 @@ std::string fmt(const char* f, double a, double b = 0, double c = 0) {
 }  // namespace
 
 int cmd_bench(int argc, char** argv) {
-  Args args(argc, argv, {"--model", "--random", "--dtype", "--threads", "--image-size", "--reps", "--save", "--steps", "--kv-cache"}, {});
+  Args args(argc, argv, {"--model", "--random", "--dtype", "--threads", "--image-size", "--reps", "--save", "--steps", "--kv-cache", "--depth"}, {});
   if (!args.positional().empty()) fail("bench: unexpected argument '" + args.positional()[0] + "'");
   if (args.has("--model") == args.has("--random")) fail("bench: give --model M or --random full|tiny (one of them)");
   const long reps = args.integer_or("--reps", 3);
   if (reps < 0 || reps > 1000) fail("--reps must be in 0..1000");
   set_num_threads(static_cast<int>(args.integer_or("--threads", 0)));
   const DType kv_cache = kv_cache_option(args);
+  const long depth = args.integer_or("--depth", 600);
   bool run_encode = true, run_prefill = true, run_decode = true;
   if (const auto steps = args.get("--steps")) {
     run_encode = run_prefill = run_decode = false;
@@ -225,10 +227,13 @@ int cmd_bench(int argc, char** argv) {
     finite = finite && all_finite(logits);
   }
 
-  // Decode 64 tokens after 600 cached positions, as ask generates (phi2_generate with
+  // Decode 64 tokens after `depth` cached positions, as ask generates (phi2_generate with
   // ask's default sampler), never stopping early (no end-of-text id).
-  const int kPast = 600, kNew = 64;
+  const int kPast = static_cast<int>(depth), kNew = 64;
   if (run_decode) {
+    if (depth < 0 || depth + kNew > state.max_positions)
+      fail("--depth " + std::to_string(depth) + " leaves no room for 64 tokens in the context of " +
+           std::to_string(state.max_positions) + " positions");
     phi2_reserve(state, kPast + kNew, D);
     const bool f16 = kv_cache == DType::F16;
     for (size_t l = 0; l < static_cast<size_t>(lc.layers); l++)
@@ -288,7 +293,7 @@ int cmd_bench(int argc, char** argv) {
     row("prefill 256", ms(pp256), fmt("%.1f tokens/s", 256 / pp256.mean), compute(llm_forward_flops(lc, 0, 256), pp256));
   }
   if (run_decode)
-    row("decode 64 @ 600", fmt("%.1f +- %.1f ms/token", per_token * 1e3, tg.stdev / kNew * 1e3), fmt("%.2f tokens/s", 1 / per_token),
+    row(("decode 64 @ " + std::to_string(kPast)).c_str(), fmt("%.1f +- %.1f ms/token", per_token * 1e3, tg.stdev / kNew * 1e3), fmt("%.2f tokens/s", 1 / per_token),
       fmt("%3.0f %% of bandwidth (%.3g GB/token)", 100 * (weights + kv) / bandwidth / per_token, (weights + kv) / 1e9));
   std::printf("\nmachine: read bandwidth %.1f GB/s, FMA peak %.1f GFLOP/s (%s, %d thread%s)\n", bandwidth / 1e9, peak / 1e9,
               kernels().name, num_threads(), num_threads() == 1 ? "" : "s");

@@ -22,6 +22,28 @@ namespace tgv {
 // 8-bit model for speed it does not need (docs/quantization.md).
 bool fast_quant_reads_xq(DType dt, int T);
 
+namespace {  // internal linkage: each per-ISA file gets its own copy, built with its flags
+
+// KernelSet::head_dots and head_axpys from a set's dot and axpy (known at compile time,
+// so inlined into the loop over the heads).
+template <float (*Dot)(const float*, const float*, int)>
+void head_dots(float* s, size_t s_stride, const float* q, const float* k, int nh, int hd, float scale) {
+  for (int h = 0; h < nh; h++) {
+    const size_t c = static_cast<size_t>(h) * hd;
+    s[static_cast<size_t>(h) * s_stride] = Dot(q + c, k + c, hd) * scale;
+  }
+}
+
+template <void (*Axpy)(float*, float, const float*, int)>
+void head_axpys(float* o, const float* p, size_t p_stride, const float* v, int nh, int hd) {
+  for (int h = 0; h < nh; h++) {
+    const size_t c = static_cast<size_t>(h) * hd;
+    Axpy(o + c, p[static_cast<size_t>(h) * p_stride], v + c, hd);
+  }
+}
+
+}  // namespace
+
 #ifdef TGV_HAVE_AVX2
 extern const KernelSet kernel_set_avx2;  // kernels_avx2.cpp: needs AVX2 + FMA + F16C
 // quant_avx2.cpp: KernelSet::matmul_quant with integer dot products (fast_quant_reads_xq).

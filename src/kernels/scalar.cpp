@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "kernels/kernel_sets.h"
 #include "tinygptv/error.h"
 #include "tinygptv/kernels.h"
 #include "tinygptv/quant.h"
@@ -95,7 +96,7 @@ void convert_f16_scalar(float* y, const uint16_t* x, int n) {
 const KernelSet& scalar_kernels() {
   static const KernelSet set = {"scalar",   matmul_f32_scalar, matmul_f16_scalar, matmul_bf16_scalar,
                                 dot_scalar, axpy_scalar,       matmul_quant_scalar, no_xq,  exp_sum_scalar,
-                                convert_f16_scalar};
+                                convert_f16_scalar, head_dots<dot_scalar>, head_axpys<axpy_scalar>};
   return set;
 }
 

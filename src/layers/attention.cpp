@@ -23,8 +23,9 @@
 // apart in the KV cache (D floats: 10 KB in Phi-2), so walking them head by head touches
 // a new page for every key of every head. Instead each thread takes a range of heads
 // and walks the cache rows once, in order, reading its heads' slices of each row
-// together (dot for the scores, axpy for the values, straight from the cache); the
-// softmax is the plain two-pass one over the row's [heads, Tk] scores.
+// together (the set's head_dots for the scores, head_axpys for the values: one kernel
+// call per row, not per head, straight from the cache); the softmax is the plain
+// two-pass one over the row's [heads, Tk] scores.
 //
 // Every head is computed the same way whatever the thread count, so results do not
 // depend on it.
@@ -160,23 +161,18 @@ void attend_rows(float* out, int out_stride, const Problem<E>& P, int Tq, int h0
     s.resize(static_cast<size_t>(nh) * n);
     o.assign(static_cast<size_t>(nh) * hd, 0.0f);
     l.assign(static_cast<size_t>(nh), 0.0f);
-    for (int j = 0; j < n; j++) {
+    const size_t c0 = static_cast<size_t>(h0) * hd;  // the first column of head h0
+    for (int j = 0; j < n; j++) {  // s[h - h0, j] = scale * q_h . k_j,h
       const float* k = heads_of(P.k + static_cast<size_t>(j) * P.kv_stride, h0, h1, hd, buf);
-      for (int h = h0; h < h1; h++) {
-        const size_t c = static_cast<size_t>(h) * hd;
-        s[static_cast<size_t>(h - h0) * n + j] = ks.dot(q + c, k + c, hd) * P.scale;
-      }
+      ks.head_dots(s.data() + j, static_cast<size_t>(n), q + c0, k + c0, nh, hd, P.scale);
     }
     for (int h = 0; h < nh && n > 0; h++) {
       float* sh = s.data() + static_cast<size_t>(h) * n;
       l[h] = ks.exp_sum(sh, *std::max_element(sh, sh + n), n);
     }
-    for (int j = 0; j < n; j++) {
+    for (int j = 0; j < n; j++) {  // o_h += p[h - h0, j] v_j,h
       const float* v = heads_of(P.v + static_cast<size_t>(j) * P.kv_stride, h0, h1, hd, buf);
-      for (int h = h0; h < h1; h++) {
-        const float p = s[static_cast<size_t>(h - h0) * n + j];
-        if (p != 0.0f) ks.axpy(o.data() + static_cast<size_t>(h - h0) * hd, p, v + static_cast<size_t>(h) * hd, hd);
-      }
+      ks.head_axpys(o.data(), s.data() + j, static_cast<size_t>(n), v + c0, nh, hd);
     }
     for (int h = h0; h < h1; h++) {
       float* dst = out + static_cast<size_t>(i) * out_stride + static_cast<size_t>(h) * hd;

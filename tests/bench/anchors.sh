@@ -19,7 +19,8 @@
 # (about 1 % of its FLOPs), PyTorch's only the ViT.
 #
 # Settings (environment): THREADS (2), REPS (3), FORMATS ("f16 q8_0 q4_0"),
-# SIZES ("224 448"), ENCODE_DTYPE (f16), PYTHON (/usr/bin/python3), MODEL_SIZE (full;
+# SIZES ("224 448"), ENCODE_DTYPE (f16), PYTHON (/usr/bin/python3), LLAMA_DECODE_FLAGS
+# (added to llama-bench's decode run, e.g. "-ub 1 -fa 0": one setting, performance.md), MODEL_SIZE (full;
 # `tiny` only checks this script), KEEP (a directory to copy every tool's own output
 # into, e.g. bench's roofline columns and peak RSS; default: not kept).
 set -e
@@ -60,7 +61,8 @@ done
 for f in $formats; do
   echo "== llama-bench $f"
   "$bin/llama-bench" -m "$anchor/phi2-$f.gguf" -t "$threads" -r "$reps" -p 64,256 -n 0 -o jsonl 2>/dev/null >"$out/llama-$f.jsonl"
-  "$bin/llama-bench" -m "$anchor/phi2-$f.gguf" -t "$threads" -r "$reps" -p 0 -n 64 -d 600 -o jsonl 2>/dev/null >>"$out/llama-$f.jsonl"
+  # shellcheck disable=SC2086
+  "$bin/llama-bench" -m "$anchor/phi2-$f.gguf" -t "$threads" -r "$reps" -p 0 -n 64 -d 600 ${LLAMA_DECODE_FLAGS:-} -o jsonl 2>/dev/null >>"$out/llama-$f.jsonl"
 done
 for s in $sizes; do
   echo "== pytorch ViT $s"

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tinygptv/error.h"
@@ -203,6 +204,39 @@ TEST_CASE("every SIMD KernelSet equals the scalar one: dot and axpy") {
       CHECK(y2[static_cast<size_t>(n)] == y1[static_cast<size_t>(n)]);  // one past the end untouched
     }
     MESSAGE(std::string(ks->name) << " dot: max |diff| / sum|a b| = " << worst_dot << "; axpy: max rel = " << worst_axpy);
+  }
+}
+
+TEST_CASE("every KernelSet's head_dots / head_axpys are its dot / axpy per head, bit for bit") {
+  // The contract (kernels.h): the same values as calling the set's dot and axpy on each
+  // head, so decode attention gives the same numbers as before the loop moved into the
+  // set. Odd head sizes (the masked tails), one head, strides > 1; the elements between
+  // the strided outputs stay untouched.
+  std::mt19937 rng(11);
+  std::vector<const tgv::KernelSet*> sets = fast_sets();
+  sets.push_back(&tgv::scalar_kernels());
+  for (const tgv::KernelSet* ks : sets) {
+    const std::string set_name = ks->name;
+    CAPTURE(set_name);
+    for (const auto [nh, hd, stride] : {std::tuple{1, 80, 1}, {16, 80, 632}, {3, 17, 5}, {5, 1, 2}, {2, 33, 7}}) {
+      CAPTURE(nh);
+      CAPTURE(hd);
+      const size_t cols = static_cast<size_t>(nh) * hd, strided = static_cast<size_t>(nh) * stride;
+      const auto q = randn(cols, rng), k = randn(cols, rng), p = randn(strided, rng);
+      const float scale = 0.125f;
+      std::vector<float> s(strided, -7.0f);
+      ks->head_dots(s.data(), static_cast<size_t>(stride), q.data(), k.data(), nh, hd, scale);
+      auto o1 = randn(cols, rng), o2 = o1;
+      ks->head_axpys(o2.data(), p.data(), static_cast<size_t>(stride), k.data(), nh, hd);
+      for (int h = 0; h < nh; h++) {
+        const size_t c = static_cast<size_t>(h) * hd;
+        const float want = ks->dot(q.data() + c, k.data() + c, hd) * scale;
+        CHECK(std::memcmp(&want, &s[static_cast<size_t>(h) * stride], sizeof(float)) == 0);
+        for (int j = 1; j < stride; j++) CHECK(s[static_cast<size_t>(h) * stride + j] == -7.0f);
+        ks->axpy(o1.data() + c, p[static_cast<size_t>(h) * stride], k.data() + c, hd);
+      }
+      CHECK(std::memcmp(o1.data(), o2.data(), sizeof(float) * cols) == 0);
+    }
   }
 }
 
