@@ -21,20 +21,22 @@
 // Fewer than 4 queries (decode: one per generated token) take another loop, attend_rows:
 // a copy would cost as much as the work, and one head's keys are a row of all heads
 // apart in the KV cache (D floats: 10 KB in Phi-2), so walking them head by head touches
-// a new page for every key of every head. Instead each thread takes a range of heads
-// and walks the cache rows once, in order, reading its heads' slices of each row
-// together (the set's head_dots for the scores, head_axpys for the values: one kernel
-// call per row, not per head, straight from the cache); the softmax is the plain
-// two-pass one over the row's [heads, Tk] scores.
+// a new page for every key of every head. Instead the visible keys are cut into chunks
+// of kKeyChunk = 64 cache rows, and each chunk (attend_chunk, one per pool job) reads its
+// rows whole and in order, every head at once: the set's head_dots for the scores and
+// head_axpys for the values, one kernel call per row. A chunk keeps its own softmax
+// pieces (maximum m, sum l, unnormalised output o, per head), and the chunks are merged
+// in order at the end, as the online softmax above merges key blocks. Each thread thus
+// streams whole rows, not half of every row.
 //
-// Every head is computed the same way whatever the thread count, so results do not
-// depend on it.
+// Neither split depends on the thread count (the chunks are fixed, the merge is in chunk
+// order), so results do not depend on it.
 //
 // Keys and values may be float32 or float16 (an F16 KV cache, half the bytes a decode
 // step reads from it). Float16 rows are converted (exactly, kernels' convert_f16) into
-// the tiles attend_block copies anyway, and attend_rows converts its heads' slice of
-// each row into a small buffer before the dot and axpy: the arithmetic after that is
-// the float32 code's, on the same values.
+// the tiles attend_block copies anyway, and attend_chunk converts each row into a small
+// buffer before the dots and axpys: the arithmetic after that is the float32 code's, on
+// the same values.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -50,6 +52,7 @@ namespace {
 constexpr int BQ = 64;      // queries per block
 constexpr int BK = 128;     // keys per block
 constexpr int kCopyRows = 4;  // from this many queries on, tiles go through copies + matmul (attend_block)
+constexpr int kKeyChunk = 64;  // decode: keys per chunk (fixed: the split never depends on the thread count)
 
 // Scratch of one thread: the tiles of one (head, query block) pair.
 struct Tiles {
@@ -139,46 +142,75 @@ void attend_block(float* out, int out_stride, const Problem<E>& P, int h, int t0
   }
 }
 
-// Heads [h0, h1) of cache row `row` as float32: the row itself (float32), or its slice
-// converted into buf (float16); head h's columns are then at the result + h * hd.
-inline const float* heads_of(const float* row, int, int, int, std::vector<float>&) { return row; }
-inline const float* heads_of(const uint16_t* row, int h0, int h1, int hd, std::vector<float>& buf) {
-  const size_t c0 = static_cast<size_t>(h0) * hd, n = static_cast<size_t>(h1 - h0) * hd;
-  buf.resize(c0 + n);
-  kernels().convert_f16(buf.data() + c0, row + c0, static_cast<int>(n));
+// Cache row `row` (every head) as float32: the row itself (float32), or converted into
+// buf (float16); head h's columns are then at the result + h * hd.
+inline const float* row_f32(const float* row, int, std::vector<float>&) { return row; }
+inline const float* row_f32(const uint16_t* row, int n, std::vector<float>& buf) {
+  buf.resize(static_cast<size_t>(n));
+  kernels().convert_f16(buf.data(), row, n);
   return buf.data();
 }
 
-// Decode: queries 0 .. Tq-1 (Tq < kCopyRows), heads [h0, h1) -> out.
+// Keys [j0, j0 + nk) of query row q, every head -> this chunk's softmax pieces:
+//   m[h] = max_j s_hj,  l[h] = sum_j exp(s_hj - m[h]),  o[h, :] = sum_j exp(s_hj - m[h]) v_j,h
 template <class E>
-void attend_rows(float* out, int out_stride, const Problem<E>& P, int Tq, int h0, int h1) {
+void attend_chunk(float* m, float* l, float* o, const float* q, const Problem<E>& P, int heads, int j0, int nk) {
   const KernelSet& ks = kernels();
-  const int hd = P.head_dim, nh = h1 - h0;
-  thread_local std::vector<float> s, o, l, buf;  // [nh, n] scores then probabilities, [nh, hd], [nh], a row (float16)
+  const int hd = P.head_dim, D = heads * hd;
+  thread_local std::vector<float> s, buf;  // [heads, nk] scores then probabilities; a row (float16)
+  s.resize(static_cast<size_t>(heads) * nk);
+  for (int j = 0; j < nk; j++) {  // s[h, j] = scale * q_h . k_j,h
+    const float* k = row_f32(P.k + static_cast<size_t>(j0 + j) * P.kv_stride, D, buf);
+    ks.head_dots(s.data() + j, static_cast<size_t>(nk), q, k, heads, hd, P.scale);
+  }
+  for (int h = 0; h < heads; h++) {
+    float* sh = s.data() + static_cast<size_t>(h) * nk;
+    m[h] = *std::max_element(sh, sh + nk);
+    l[h] = ks.exp_sum(sh, m[h], nk);
+  }
+  std::fill(o, o + D, 0.0f);
+  for (int j = 0; j < nk; j++) {  // o_h += p[h, j] v_j,h
+    const float* v = row_f32(P.v + static_cast<size_t>(j0 + j) * P.kv_stride, D, buf);
+    ks.head_axpys(o, s.data() + j, static_cast<size_t>(nk), v, heads, hd);
+  }
+}
+
+// Decode: queries 0 .. Tq-1 (Tq < kCopyRows), every head -> out. The visible keys are
+// cut into chunks of kKeyChunk (attend_chunk, in parallel), then merged in chunk order:
+//   M = max_c m_c,  L = sum_c l_c exp(m_c - M),  out_h = (sum_c exp(m_c - M) o_c,h) / L
+template <class E>
+void attend_rows(float* out, int out_stride, const Problem<E>& P, int Tq, int heads) {
+  const int hd = P.head_dim;
+  const size_t D = static_cast<size_t>(heads) * hd;
+  std::vector<float> m, l, o;  // [chunks, heads] [chunks, heads] [chunks, D]
   for (int i = 0; i < Tq; i++) {
     const int n = P.causal ? std::min(P.Tk, P.q_pos0 + i + 1) : P.Tk;  // visible keys
+    const int chunks = (n + kKeyChunk - 1) / kKeyChunk;
     const float* q = P.q + static_cast<size_t>(i) * P.q_stride;
-    s.resize(static_cast<size_t>(nh) * n);
-    o.assign(static_cast<size_t>(nh) * hd, 0.0f);
-    l.assign(static_cast<size_t>(nh), 0.0f);
-    const size_t c0 = static_cast<size_t>(h0) * hd;  // the first column of head h0
-    for (int j = 0; j < n; j++) {  // s[h - h0, j] = scale * q_h . k_j,h
-      const float* k = heads_of(P.k + static_cast<size_t>(j) * P.kv_stride, h0, h1, hd, buf);
-      ks.head_dots(s.data() + j, static_cast<size_t>(n), q + c0, k + c0, nh, hd, P.scale);
-    }
-    for (int h = 0; h < nh && n > 0; h++) {
-      float* sh = s.data() + static_cast<size_t>(h) * n;
-      l[h] = ks.exp_sum(sh, *std::max_element(sh, sh + n), n);
-    }
-    for (int j = 0; j < n; j++) {  // o_h += p[h - h0, j] v_j,h
-      const float* v = heads_of(P.v + static_cast<size_t>(j) * P.kv_stride, h0, h1, hd, buf);
-      ks.head_axpys(o.data(), s.data() + j, static_cast<size_t>(n), v + c0, nh, hd);
-    }
-    for (int h = h0; h < h1; h++) {
+    m.resize(static_cast<size_t>(chunks) * heads);
+    l.resize(static_cast<size_t>(chunks) * heads);
+    o.resize(static_cast<size_t>(chunks) * D);
+    parallel_for(static_cast<size_t>(chunks), [&](size_t c0, size_t c1) {
+      for (size_t c = c0; c < c1; c++) {
+        const int j0 = static_cast<int>(c) * kKeyChunk;
+        attend_chunk(m.data() + c * heads, l.data() + c * heads, o.data() + c * D, q, P, heads, j0, std::min(kKeyChunk, n - j0));
+      }
+    });
+    for (int h = 0; h < heads; h++) {
+      float M = -std::numeric_limits<float>::infinity();
+      for (int c = 0; c < chunks; c++) M = std::max(M, m[static_cast<size_t>(c) * heads + h]);
       float* dst = out + static_cast<size_t>(i) * out_stride + static_cast<size_t>(h) * hd;
-      const float* oh = o.data() + static_cast<size_t>(h - h0) * hd;
-      const float inv = l[h - h0] > 0 ? 1.0f / l[h - h0] : 0.0f;  // l = 0 only when no key is visible
-      for (int d = 0; d < hd; d++) dst[d] = oh[d] * inv;
+      std::fill(dst, dst + hd, 0.0f);
+      float L = 0;
+      for (int c = 0; c < chunks; c++) {
+        const size_t ch = static_cast<size_t>(c) * heads + h;
+        const float w = std::exp(m[ch] - M);  // exactly 1 for the chunk that holds the maximum
+        L += l[ch] * w;
+        const float* oc = o.data() + static_cast<size_t>(c) * D + static_cast<size_t>(h) * hd;
+        for (int d = 0; d < hd; d++) dst[d] += w * oc[d];
+      }
+      const float inv = L > 0 ? 1.0f / L : 0.0f;  // L = 0 only when no key is visible
+      for (int d = 0; d < hd; d++) dst[d] *= inv;
     }
   }
 }
@@ -187,11 +219,8 @@ template <class E>
 void attend(float* out, int out_stride, const Problem<E>& P, int Tq, int heads) {
   if (Tq <= 0 || heads <= 0) return;
   const int head_dim = P.head_dim;
-  if (Tq < kCopyRows) {  // decode: one range of heads per thread, the cache read in row order
-    const size_t per_thread = (static_cast<size_t>(heads) + num_threads() - 1) / num_threads();
-    parallel_for(static_cast<size_t>(heads), [&](size_t h0, size_t h1) {
-      attend_rows(out, out_stride, P, Tq, static_cast<int>(h0), static_cast<int>(h1));
-    }, per_thread);
+  if (Tq < kCopyRows) {  // decode: chunks of keys in parallel, each read as whole cache rows
+    attend_rows(out, out_stride, P, Tq, heads);
     return;
   }
   const int blocks = (Tq + BQ - 1) / BQ;  // query blocks per head

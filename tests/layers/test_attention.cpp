@@ -18,6 +18,7 @@
 #include "compare.h"
 #include "tinygptv/kernels.h"
 #include "tinygptv/layers.h"
+#include "tinygptv/thread_pool.h"
 #include "tolerances.h"
 
 namespace {
@@ -113,4 +114,32 @@ TEST_CASE("attention on float16 keys and values == attention on their float32 va
     }
   }
   tgv::use_reference_kernels(false);
+}
+
+TEST_CASE("attention gives the same bits on any number of threads (decode's key chunks, tiled blocks)") {
+  // Decode splits the visible keys into fixed chunks and merges them in chunk order;
+  // the tiled path splits (head, query block) pairs: neither split depends on the pool.
+  struct Case { int Tq, Tk, heads, hd; bool causal; int q_pos0; };
+  const Case cases[] = {{1, 301, 4, 80, true, 300}, {2, 200, 3, 80, true, 198}, {1, 64, 2, 16, false, 0}, {33, 290, 2, 80, true, 257}};
+  std::mt19937 rng(23);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (const Case& c : cases) {
+    CAPTURE(c.Tq);
+    CAPTURE(c.Tk);
+    const int stride = c.heads * c.hd;
+    std::vector<float> q(static_cast<size_t>(c.Tq) * stride), k(static_cast<size_t>(c.Tk) * stride), v(k.size());
+    for (auto* x : {&q, &k, &v})
+      for (auto& e : *x) e = nd(rng);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(c.hd));
+    std::vector<float> first;
+    for (int threads : {1, 2, 3, 5}) {
+      CAPTURE(threads);
+      tgv::set_num_threads(threads);
+      std::vector<float> got(static_cast<size_t>(c.Tq) * stride);
+      tgv::attention(got.data(), stride, q.data(), stride, k.data(), v.data(), stride, c.Tq, c.Tk, c.heads, c.hd, scale, c.causal, c.q_pos0);
+      if (first.empty()) first = got;
+      CHECK(std::memcmp(first.data(), got.data(), sizeof(float) * got.size()) == 0);
+    }
+  }
+  tgv::set_num_threads(0);
 }
