@@ -182,7 +182,7 @@ template <class E>
 void attend_rows(float* out, int out_stride, const Problem<E>& P, int Tq, int heads) {
   const int hd = P.head_dim;
   const size_t D = static_cast<size_t>(heads) * hd;
-  std::vector<float> m, l, o;  // [chunks, heads] [chunks, heads] [chunks, D]
+  thread_local std::vector<float> m, l, o;  // [chunks, heads] [chunks, heads] [chunks, D]: reused, no allocation per token
   for (int i = 0; i < Tq; i++) {
     const int n = P.causal ? std::min(P.Tk, P.q_pos0 + i + 1) : P.Tk;  // visible keys
     const int chunks = (n + kKeyChunk - 1) / kKeyChunk;
@@ -190,10 +190,12 @@ void attend_rows(float* out, int out_stride, const Problem<E>& P, int Tq, int he
     m.resize(static_cast<size_t>(chunks) * heads);
     l.resize(static_cast<size_t>(chunks) * heads);
     o.resize(static_cast<size_t>(chunks) * D);
+    // (the workers see these through pointers: each thread has its own thread_local vectors)
+    float *mp = m.data(), *lp = l.data(), *op = o.data();
     parallel_for(static_cast<size_t>(chunks), [&](size_t c0, size_t c1) {
       for (size_t c = c0; c < c1; c++) {
         const int j0 = static_cast<int>(c) * kKeyChunk;
-        attend_chunk(m.data() + c * heads, l.data() + c * heads, o.data() + c * D, q, P, heads, j0, std::min(kKeyChunk, n - j0));
+        attend_chunk(mp + c * heads, lp + c * heads, op + c * D, q, P, heads, j0, std::min(kKeyChunk, n - j0));
       }
     });
     for (int h = 0; h < heads; h++) {
