@@ -206,6 +206,13 @@ int cmd_bench(int argc, char** argv) {
 
   // Prefill of 64 and 256 tokens into an empty cache.
   Phi2State state(lc, kv_cache);
+  // Decode's positions: kNew tokens after kPast cached ones. Checked whatever --steps
+  // says, since the table's KV-cache bytes use them too.
+  const int kNew = 64;
+  if (depth < 0 || depth + kNew > state.max_positions)
+    fail("--depth " + std::to_string(depth) + " leaves no room for 64 tokens in the context of " +
+         std::to_string(state.max_positions) + " positions");
+  const int kPast = static_cast<int>(depth);
   std::vector<float> logits(static_cast<size_t>(lc.vocab_size));
   auto prefill = [&](int T) {
     std::vector<int> ids(static_cast<size_t>(T));
@@ -229,11 +236,7 @@ int cmd_bench(int argc, char** argv) {
 
   // Decode 64 tokens after `depth` cached positions, as ask generates (phi2_generate with
   // ask's default sampler), never stopping early (no end-of-text id).
-  const int kPast = static_cast<int>(depth), kNew = 64;
   if (run_decode) {
-    if (depth < 0 || depth + kNew > state.max_positions)
-      fail("--depth " + std::to_string(depth) + " leaves no room for 64 tokens in the context of " +
-           std::to_string(state.max_positions) + " positions");
     phi2_reserve(state, kPast + kNew, D);
     const bool f16 = kv_cache == DType::F16;
     for (size_t l = 0; l < static_cast<size_t>(lc.layers); l++)

@@ -167,4 +167,15 @@ TEST_CASE("bench --random tiny --reps 1 runs every step and prints every row") {
   CHECK(err.find("--random must be full or tiny") != std::string::npos);
   CHECK(run("bench --random tiny --dtype q8_1", &out, &err) != 0);
   CHECK(err.find("--dtype must be one of") != std::string::npos);
+
+  // --depth: the decode row names it; one that leaves no room for 64 tokens in the
+  // 2,048-position context (or is negative) is an error whatever the steps.
+  CHECK(run("bench --random tiny --reps 1 --steps decode --depth 100", &out, &err) == 0);
+  CHECK(out.find("| decode 64 @ 100 ") != std::string::npos);
+  for (const char* depth : {"1985", "-1", "99999999999"}) {
+    CAPTURE(depth);
+    CHECK(run(std::string("bench --random tiny --reps 1 --steps encode --depth ") + depth, &out, &err) != 0);
+    CHECK(err.find("leaves no room for 64 tokens") != std::string::npos);
+  }
+  CHECK(run("bench --random tiny --reps 1 --steps decode --depth 1984", &out, &err) == 0);
 }
