@@ -18,8 +18,8 @@
 #                     Debian toolchain and emulator if missing; docs/porting.md)
 #   make cross-test-all  the four of them
 #   make ci-cross     aarch64 and s390x, only the platform suites (CI_CROSS_SUITES)
-#   make demo-model   retrain the demo model from scratch (Debian's PyTorch, about 30 minutes
-#                     on 2 quiet cores) and rewrite weights/demo/ and tests/data/demo/
+#   make demo-model   retrain the demo model from scratch (Debian's PyTorch, about 18 minutes
+#                     on one core) and rewrite weights/demo/ and tests/data/demo/
 
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD   ?= build

@@ -14,13 +14,19 @@ weights/demo/
                           background, three shapes
   scene.json              its ground truth
   sample-scenes.png       the first 8 test scenes, enlarged 2x (for docs/demo.md)
+  boxes.png, attention-map.png, attention-queries.png
+                          `tinygptv ask --boxes / --attention-map [--attention-map-query N]`
+                          on the demo scene's grounding answer (needs build/tinygptv and
+                          the model); attention-queries.png puts queries 0-3 side by side
 
 Run: /usr/bin/python3 tools/train/make_testset.py [N]     (part of `make demo-model`)
 """
 import json
 import os
 import struct
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import torch
@@ -114,6 +120,31 @@ def main():
     if os.path.exists(model):
         write_attention_reference(model, os.path.join(wd, "scene.png"), os.path.join(out, "scene_cross_attention.npy"))
         print("cross-attention reference written")
+        binary = os.path.join(ROOT, "build", "tinygptv")
+        if os.path.exists(binary):
+            write_pictures(binary, model, wd)
+
+
+def write_pictures(binary, model, wd):
+    """The docs' pictures of the demo scene: grounding boxes, attention of all queries,
+    and queries 0-3 side by side (with the whole-query map first)."""
+    def ask(*extra):
+        cmd = [binary, "ask", "--model", model, "--image", os.path.join(wd, "scene.png"), "--template", "minigptv2",
+               "--task", "grounding", "--temp", "0", *extra, "describe this image"]
+        return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
+    answer = ask("--boxes", os.path.join(wd, "boxes.png"), "--attention-map", os.path.join(wd, "attention-map.png"))
+    print("grounding answer on the demo scene:", answer)
+    tiles = [Image.open(os.path.join(wd, "attention-map.png")).convert("RGB")]
+    with tempfile.TemporaryDirectory() as tmp:
+        for q in range(4):
+            path = os.path.join(tmp, f"q{q}.png")
+            ask("--attention-map", path, "--attention-map-query", str(q))
+            tiles.append(Image.open(path).convert("RGB"))
+    w, h, gap = tiles[0].size[0] // 2, tiles[0].size[1] // 2, 4  # half size, 4 px apart
+    strip = Image.new("RGB", (len(tiles) * (w + gap) - gap, h), (255, 255, 255))
+    for i, t in enumerate(tiles):
+        strip.paste(t.resize((w, h), Image.BICUBIC), (i * (w + gap), 0))
+    strip.save(os.path.join(wd, "attention-queries.png"), optimize=True)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,10 @@ Ground truth per object: its shape name, colour name and bounding box, both in p
 of the size x size image and in TinyGPT-V's 0-100 grid (model.md section 7:
 `{<x0><y0><x1><y1>}`, fractions of width/height times 100, rounded).
 
-Objects never overlap, and no two objects share both shape and colour, so "the red
-circle" always names one object. They are listed left to right (by box centre), the
-order every answer uses.
+Each object lies in a cell of its own of a 3 x 3 grid, so objects never overlap; no two
+share both shape and colour, so "the red circle" always names one object. They are
+listed left to right by cell column (top to bottom within a column), the order every
+answer uses.
 
 Run as a script to write sample scenes: /usr/bin/python3 tools/train/scenes.py OUT_DIR N [FIRST_SEED [SIZE]]
 """
@@ -48,38 +49,41 @@ COLOUR_NAMES = tuple(COLOURS)
 SUPER = 4  # drawn at SUPER x the final size, then reduced (anti-aliased edges)
 
 
+CELLS = 3  # the image is a CELLS x CELLS grid of cells; each object sits inside one cell
+
+
 def make_scene(seed):
-    """The scene for `seed`: background grey level + tint, noise amplitude, 1-4 objects."""
+    """The scene for `seed`: background grey level + tint, noise amplitude, 1-4 objects.
+
+    Each object lies inside its own cell of a 3 x 3 grid (at 84 px a cell is 28 px, 2 x 2
+    of the ViT's 14 px patches), 60-92 % of the cell wide, anywhere inside it. So objects
+    never overlap, and each one reaches the ViT as the same few patches, each showing a
+    part of it (docs/demo.md: with free placement the small ViT learned colours but not
+    shapes within the training budget)."""
     r = random.Random(seed)
     n = r.randint(1, 4)
     level = r.randint(95, 165)
     tint = [r.randint(-15, 15) for _ in range(3)]
     background = [max(0, min(255, level + t)) for t in tint]
     noise = r.choice((0, 0, 12, 24))  # std of the per-pixel noise; half the scenes are plain
+    cell = 1.0 / CELLS
     objects, used = [], set()
-    tries = 0
-    while len(objects) < n and tries < 500:
-        tries += 1
+    for c in r.sample(range(CELLS * CELLS), n):
         shape, colour = r.choice(SHAPES), r.choice(COLOUR_NAMES)
-        if (shape, colour) in used:
-            continue
-        side = r.uniform(0.16, 0.34)  # box side as a fraction of the image
-        x0, y0 = r.uniform(0.02, 0.98 - side), r.uniform(0.02, 0.98 - side)
-        box = (x0, y0, x0 + side, y0 + side)
-        if any(_overlap(box, o["layout"], 0.03) for o in objects):
-            continue
+        while (shape, colour) in used:
+            shape, colour = r.choice(SHAPES), r.choice(COLOUR_NAMES)
         used.add((shape, colour))
-        o = {"shape": shape, "colour": colour, "layout": box, "rotation": r.uniform(-0.25, 0.25)}
+        side = cell * r.uniform(0.6, 0.92)  # box side as a fraction of the image: 0.20-0.31
+        x0 = (c % CELLS) * cell + r.uniform(0, cell - side)
+        y0 = (c // CELLS) * cell + r.uniform(0, cell - side)
+        o = {"shape": shape, "colour": colour, "layout": (x0, y0, x0 + side, y0 + side),
+             "rotation": r.uniform(-0.25, 0.25), "cell": (c % CELLS, c // CELLS)}
         o["fbox"] = _tight_box(o)
         objects.append(o)
-    objects.sort(key=lambda o: (o["fbox"][0] + o["fbox"][2], o["fbox"][1]))
+    objects.sort(key=lambda o: o["cell"])  # left to right by column, then top to bottom
     for o in objects:
         o["box100"] = [int(round(100 * v)) for v in o["fbox"]]
     return {"seed": seed, "background": background, "noise": noise, "objects": objects}
-
-
-def _overlap(a, b, margin):
-    return not (a[2] + margin <= b[0] or b[2] + margin <= a[0] or a[3] + margin <= b[1] or b[3] + margin <= a[1])
 
 
 def _tight_box(o):

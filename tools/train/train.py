@@ -17,19 +17,19 @@ What is special about training it:
     zero weight row with bias NEVER_BIAS, which is what a full softmax drives a token
     that never occurs towards. Likewise embed_tokens rows of tokens that never occur
     in a prompt keep their random initialisation.
-  * A training-only auxiliary loss helps the image side learn to see early, on the
-    image embeddings (the projector output, what the LLM reads): linear heads on
-    their mean predict the object count and which shapes and colours the scene
-    holds, and on image embedding k (k < 4) the colour, shape and box of the k-th
-    object from the left (or "none"), so that each object gets an embedding the
-    language model can copy from. The heads are not exported.
-  * Options, off by default (docs/demo.md says what they showed): --dense-aux adds
-    heads on every ViT patch (colour, shape, left-to-right rank and box of the object
-    under it) and a cross-attention target for Q-Former queries 0-3 (query k looks at
-    the k-th object from the left); --soft-boxes gives box coordinates (each number
-    0-100 is one token) a Gaussian target over the neighbouring numbers;
-    --vision-steps N trains the image side alone on the auxiliary losses first;
-    --per-scene N asks N questions about each scene; --config overrides sizes.
+  * Two phases: the image side alone first (--vision-steps, on the auxiliary losses),
+    then everything on the answers with the auxiliary losses still on. Training-only
+    linear heads (not exported) teach the image side to see: on every ViT patch the
+    colour, shape, rank and box of the object under it (--dense-aux); query k of the
+    Q-Former looks at the k-th object's patches (--dense-aux); on the image embeddings
+    (the projector output the LLM reads) the count and which shapes and colours the
+    scene holds (their mean), and the k-th object's colour, shape and box (embedding
+    k), so that each object gets an embedding the language model can copy from.
+  * Box coordinates (each number 0-100 is one token) get a Gaussian target over the
+    neighbouring numbers (--soft-boxes).
+  * The defaults are the recipe of the committed model; --no-dense-aux,
+    --no-soft-boxes, --vision-steps 0, --per-scene N, --config JSON are for
+    experiments (docs/demo.md says what they showed).
   * Every scene is fresh (seeded by its step and index), so there is no epoch and no
     overfitting to a fixed set; the evaluation scenes use seeds from EVAL_SEED_BASE
     on, which training never reaches.
@@ -495,36 +495,53 @@ def lr_at(step, steps, peak, warmup):
 
 
 def plot(log, path):
+    """Three panels: the image side's auxiliary accuracies (every step), then the answer
+    loss and next-token accuracy per question kind (the joint phase)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(1, 3, figsize=(15, 3.8))
     steps = [r["step"] for r in log]
-    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
-    ax[0].plot(steps, [r["loss"] for r in log], label="all answer tokens")
-    kinds = sorted({k for r in log for k in r["kinds"]})
-    for k in kinds:
-        ax[0].plot(steps, [r["kinds"].get(k, float("nan")) for r in log], lw=0.8, label=k)
-    ax[0].set_yscale("log")
+    for key, label in (("patch_colour_acc", "patch colour"), ("patch_shape_acc", "patch shape"),
+                       ("slot_shape_acc", "image embedding k: shape of object k")):
+        if key in log[0]["aux"]:
+            ax[0].plot(steps, [100 * r["aux"][key] for r in log], lw=0.9, label=label)
     ax[0].set_xlabel("step")
-    ax[0].set_ylabel("cross-entropy (nats / token)")
+    ax[0].set_ylabel("auxiliary head accuracy (%)")
+    ax[0].set_ylim(0, 100)
     ax[0].legend(fontsize=7)
-    ax[1].plot(steps, [100 * r["token_acc"] for r in log], label="all answer tokens")
-    for k in kinds:
-        ax[1].plot(steps, [100 * r.get("kinds_acc", {}).get(k, float("nan")) for r in log], lw=0.8, label=k)
+    ax[0].set_title("image side", fontsize=9)
+    joint = [r for r in log if r["kinds"]]
+    if joint:
+        js = [r["step"] for r in joint]
+        kinds = sorted({k for r in joint for k in r["kinds"]})
+        ax[1].plot(js, [r["loss"] for r in joint], label="all answer tokens")
+        ax[2].plot(js, [100 * r["token_acc"] for r in joint], label="all answer tokens")
+        for k in kinds:
+            ax[1].plot(js, [r["kinds"].get(k, float("nan")) for r in joint], lw=0.8, label=k)
+            ax[2].plot(js, [100 * r["kinds_acc"].get(k, float("nan")) for r in joint], lw=0.8, label=k)
+        for a in ax[:1]:
+            a.axvline(js[0], color="grey", lw=0.6, ls=":")
+    ax[1].set_yscale("log")
     ax[1].set_xlabel("step")
-    ax[1].set_ylabel("next-token accuracy on the batch (%)")
+    ax[1].set_ylabel("cross-entropy (nats / token)")
     ax[1].legend(fontsize=7)
-    ax[1].set_ylim(0, 100)
+    ax[1].set_title("answers (joint phase)", fontsize=9)
+    ax[2].set_xlabel("step")
+    ax[2].set_ylabel("next-token accuracy on the batch (%)")
+    ax[2].set_ylim(0, 100)
+    ax[2].legend(fontsize=7)
+    ax[2].set_title("answers (joint phase)", fontsize=9)
     fig.suptitle("demo TinyGPT-V training (fresh scenes every step)")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=80)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=2400)
+    ap.add_argument("--steps", type=int, default=6500)
     ap.add_argument("--batch", type=int, default=24)
-    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--out", default=os.path.join(ROOT, "weights", "demo"))
     ap.add_argument("--checkpoint", default=None, help="where to keep the training state (default: a temp file)")
     ap.add_argument("--export-only", default=None)
@@ -534,9 +551,11 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--per-scene", type=int, default=1, help="questions asked about each scene")
     ap.add_argument("--warmup", type=int, default=60)
-    ap.add_argument("--dense-aux", action="store_true", help="add the patch and cross-attention auxiliary losses")
-    ap.add_argument("--soft-boxes", action="store_true", help="Gaussian targets for box coordinates")
-    ap.add_argument("--vision-steps", type=int, default=0, help="first steps with the image side's auxiliary losses only")
+    ap.add_argument("--dense-aux", action=argparse.BooleanOptionalAction, default=True,
+                    help="the patch and cross-attention auxiliary losses")
+    ap.add_argument("--soft-boxes", action=argparse.BooleanOptionalAction, default=True,
+                    help="Gaussian targets for box coordinates")
+    ap.add_argument("--vision-steps", type=int, default=2500, help="first steps with the image side's auxiliary losses only")
     ap.add_argument("--config", default=None, help="JSON overriding CONFIG sections (for experiments)")
     args = ap.parse_args()
     global DENSE_AUX, SOFT_BOXES
@@ -604,7 +623,7 @@ def main():
                       + " ".join(f"{k[:5]} {v:.2f}/{100 * rec['kinds_acc'][k]:.0f}%" for k, v in sorted(rec["kinds"].items()))
                       + "  aux " + " ".join(f"{k} {v:.2f}" for k, v in rec["aux"].items())
                       + f"  {rec['seconds']:.0f}s", flush=True)
-            if args.eval_every and (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
+            if args.eval_every and (step + 1) % args.eval_every == 0 and args.vision_steps < step + 1 < args.steps:
                 te = time.time()
                 ev = evaluate(params, cfg, vocab, n=60)
                 print("eval  " + "  ".join(f"{k} {100 * v:.0f}%" for k, v in sorted(ev.items()))
