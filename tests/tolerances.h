@@ -92,6 +92,11 @@ inline constexpr double kAttentionTiled = 1e-6;  // measured 4.1e-7 (Tq 1, Tk 30
 // relative) vs the float64 reference, relative L2, each greedy step of both fixtures
 // (`build/test_llm -s -tc="*F16 KV*"`).
 inline constexpr double kKvCacheF16 = 1e-3;  // measured 3.4e-4 (scalar, avx2 and avx512 alike)
+// The SIMD sets' exact GELU (src/kernels/gelu_erf.h: double precision without libm,
+// relative error ~1e-14) against the scalar set's libm erfc: never more than one float32
+// ulp apart, and one ulp apart for at most this share of the values (`build/test_kernels
+// -s -tc="*gelu*"`, 2.1 M inputs).
+inline constexpr double kGeluErfOneUlpShare = 1e-5;  // measured 0 (avx2 and avx512: every value equal)
 
 // The tolerance for one activation: the last row whose fixture and prefix match.
 inline double tolerance_for(std::string_view fixture, std::string_view name) {

@@ -51,6 +51,10 @@ struct KernelSet {
   // per head, without a call through this table for every 80-element head.
   void (*head_dots)(float* s, size_t s_stride, const float* q, const float* k, int nh, int hd, float scale);
   void (*head_axpys)(float* o, const float* p, size_t p_stride, const float* v, int nh, int hd);
+  // x[i] = GELU(x[i]) = 0.5 x erfc(-x / sqrt 2) for i < n, in place (nn.GELU(), the ViT's
+  // and the Q-Former's). Scalar: libm erfc in double, rounded once. SIMD sets: the same
+  // formula in double without libm (src/kernels/gelu_erf.h), within one float32 ulp.
+  void (*gelu_erf)(float* x, size_t n);
 };
 
 const KernelSet& scalar_kernels();

@@ -15,6 +15,9 @@ namespace tgv {
 // weak symbols) may be compiled with ISA flags.
 [[noreturn]] void unsupported_quant_dtype(DType dt);
 
+// scalar.cpp: KernelSet::gelu_erf of the scalar set (libm erfc), which the NEON set shares.
+void gelu_erf_scalar(float* x, size_t n);
+
 // dispatch.cpp: KernelSet::quant_reads_xq of the fast sets. Their matmul_quant uses
 // ggml's integer dot (xq) except for Q8_0 weights against T > 1 input rows, which go
 // through the packed float GEMM on the exactly dequantized weights (x): prefill is
@@ -54,6 +57,8 @@ void gemm_f32_avx2(float* y, int ldy, const float* x, const float* w, int T, int
 void gemm_f16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
 void gemm_bf16_avx2(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
 void gemm_q8_0_avx2(float* y, int ldy, const float* x, const void* w, int T, int K, int n0, int n1);
+// gelu_avx2.cpp: KernelSet::gelu_erf in double without libm (gelu_erf.h).
+void gelu_erf_avx2(float* x, size_t n);
 #endif
 #ifdef TGV_HAVE_AVX512
 extern const KernelSet kernel_set_avx512;  // kernels_avx512.cpp: needs AVX-512 F+BW+VL+DQ+VNNI, AVX2, FMA, F16C
@@ -70,6 +75,8 @@ void gemm_f32_avx512(float* y, int ldy, const float* x, const float* w, int T, i
 void gemm_f16_avx512(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
 void gemm_bf16_avx512(float* y, int ldy, const float* x, const uint16_t* w, int T, int K, int n0, int n1);
 void gemm_q8_0_avx512(float* y, int ldy, const float* x, const void* w, int T, int K, int n0, int n1);
+// gelu_avx512.cpp: KernelSet::gelu_erf in double without libm (gelu_erf.h).
+void gelu_erf_avx512(float* x, size_t n);
 #endif
 #ifdef TGV_HAVE_NEON
 extern const KernelSet kernel_set_neon;  // kernels_neon.cpp: AArch64 (NEON is mandatory there)

@@ -227,6 +227,6 @@ float exp_sum_avx2(float* x, float shift, int n) {
 
 extern const KernelSet kernel_set_avx2 = {"avx2",     matmul_f32_avx2, matmul_f16_avx2, matmul_bf16_avx2, dot_avx2,
                                           axpy_avx2, matmul_quant_avx2, fast_quant_reads_xq, exp_sum_avx2,
-                                          convert_f16_avx2, head_dots<dot_avx2>, head_axpys<axpy_avx2>};
+                                          convert_f16_avx2, head_dots<dot_avx2>, head_axpys<axpy_avx2>, gelu_erf_avx2};
 
 }  // namespace tgv

@@ -251,6 +251,6 @@ float exp_sum_avx512(float* x, float shift, int n) {
 
 extern const KernelSet kernel_set_avx512 = {"avx512",    matmul_f32_avx512, matmul_f16_avx512, matmul_bf16_avx512, dot_avx512,
                                             axpy_avx512, matmul_quant_avx512, fast_quant_reads_xq, exp_sum_avx512,
-                                            convert_f16_avx512, head_dots<dot_avx512>, head_axpys<axpy_avx512>};
+                                            convert_f16_avx512, head_dots<dot_avx512>, head_axpys<axpy_avx512>, gelu_erf_avx512};
 
 }  // namespace tgv

@@ -156,6 +156,7 @@ float exp_sum_neon(float* x, float shift, int n) {
 
 extern const KernelSet kernel_set_neon = {"neon",     matmul_f32_neon, matmul_f16_neon, matmul_bf16_neon, dot_neon,
                                           axpy_neon, matmul_quant_neon, fast_quant_reads_xq, exp_sum_neon,
-                                          convert_f16_neon, head_dots<dot_neon>, head_axpys<axpy_neon>};
+                                          convert_f16_neon, head_dots<dot_neon>, head_axpys<axpy_neon>,
+                                          gelu_erf_scalar};
 
 }  // namespace tgv

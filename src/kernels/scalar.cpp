@@ -93,10 +93,19 @@ void convert_f16_scalar(float* y, const uint16_t* x, int n) {
 
 }  // namespace
 
+// Written without cancellation for x < 0, where 1 + erf(..) would lose every digit:
+// 0.5 x (1 + erf(x / sqrt 2)) = 0.5 x erfc(-x / sqrt 2). In double, rounded once.
+void gelu_erf_scalar(float* x, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const double v = x[i];
+    x[i] = static_cast<float>(0.5 * v * std::erfc(-v * 0.70710678118654752440));
+  }
+}
+
 const KernelSet& scalar_kernels() {
   static const KernelSet set = {"scalar",   matmul_f32_scalar, matmul_f16_scalar, matmul_bf16_scalar,
                                 dot_scalar, axpy_scalar,       matmul_quant_scalar, no_xq,  exp_sum_scalar,
-                                convert_f16_scalar, head_dots<dot_scalar>, head_axpys<axpy_scalar>};
+                                convert_f16_scalar, head_dots<dot_scalar>, head_axpys<axpy_scalar>, gelu_erf_scalar};
   return set;
 }
 

@@ -27,6 +27,7 @@
 #include "tinygptv/thread_pool.h"
 
 #include "kernels/kernel_test_util.h"
+#include "tolerances.h"
 
 namespace {
 
@@ -263,6 +264,68 @@ TEST_CASE("every KernelSet converts all 65,536 float16 values exactly (convert_f
       }
       CHECK(wrong == 0);
       CHECK(got[static_cast<size_t>(n)] == -7.0f);
+    }
+  }
+}
+
+namespace {
+// Distance in float32 ulps (the bit patterns in numeric order; -0 and +0 are 0 apart).
+int64_t ulp_distance(float a, float b) {
+  auto key = [](float f) {
+    int32_t i;
+    std::memcpy(&i, &f, sizeof i);
+    return i >= 0 ? static_cast<int64_t>(i) : -static_cast<int64_t>(i & 0x7FFFFFFF);
+  };
+  return std::llabs(key(a) - key(b));
+}
+}  // namespace
+
+TEST_CASE("every SIMD KernelSet's gelu_erf is the scalar (libm) one within one ulp") {
+  // Inputs: 1 M normal values (sigma 3: the ViT's range), every 4099th float32 bit
+  // pattern (all magnitudes, subnormals, both signs), and the edges of gelu_erf.h's
+  // pieces (|v| = sqrt 2, 10.7 sqrt 2, where the float result becomes -0) and the
+  // specials. Results: NaN where the scalar gives NaN, otherwise at most one ulp apart,
+  // and such differences rare (tolerances.h: kGeluErfOneUlpShare); nothing past n written.
+  std::mt19937 rng(11);
+  std::vector<float> in = randn(1 << 20, rng, 3.0f);
+  for (uint64_t b = 0; b < (1ull << 32); b += 4099) {
+    const uint32_t u = static_cast<uint32_t>(b);
+    float f;
+    std::memcpy(&f, &u, sizeof f);
+    in.push_back(f);
+  }
+  for (float v : {0.0f, -0.0f, 1.41421354f, 1.41421366f, -1.41421354f, -1.41421366f, 15.13f, -15.13f, -15.14f,
+                  -14.4f, -14.5f, 1e-45f, -1e-45f, 3e38f, -3e38f, INFINITY, -INFINITY, NAN})
+    in.push_back(v);
+  std::vector<float> want = in;
+  tgv::scalar_kernels().gelu_erf(want.data(), want.size());
+  for (const tgv::KernelSet* ks : fast_sets()) {
+    const std::string set_name = ks->name;
+    CAPTURE(set_name);
+    std::vector<float> got = in;
+    ks->gelu_erf(got.data(), got.size());
+    size_t off_by_one = 0, wrong = 0;
+    for (size_t i = 0; i < in.size(); i++) {
+      if (std::isnan(want[i]) || std::isnan(got[i])) {
+        wrong += std::isnan(want[i]) != std::isnan(got[i]);
+        continue;
+      }
+      const int64_t d = ulp_distance(got[i], want[i]);
+      off_by_one += d == 1;
+      if (d > 1) {
+        if (wrong < 5) MESSAGE("v = " << in[i] << ": " << got[i] << " against " << want[i]);
+        wrong++;
+      }
+    }
+    MESSAGE(set_name << ": " << off_by_one << " of " << in.size() << " values one ulp from libm's");
+    CHECK(wrong == 0);
+    CHECK(static_cast<double>(off_by_one) <= tgv::test::kGeluErfOneUlpShare * static_cast<double>(in.size()));
+    for (size_t n : {1, 3, 5, 7, 9, 17}) {  // the tails; the value after n untouched
+      CAPTURE(n);
+      std::vector<float> part(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(n) + 1);
+      ks->gelu_erf(part.data(), n);
+      for (size_t i = 0; i < n; i++) CHECK(ulp_distance(part[i], want[i]) <= 1);
+      CHECK(part[n] == in[n]);
     }
   }
 }
