@@ -16,7 +16,9 @@
 // The tiles go through the active KernelSet's matmul_f32 (the packed GEMM for 4 or
 // more query rows), on Q, K and V^T copied into contiguous [rows, head_dim] /
 // [head_dim, keys] buffers (a copy of O(BK * head_dim) per tile of O(BQ * BK * head_dim)
-// work). Parallel over (head, query block) pairs.
+// work). V^T itself is made once per call for every head (transpose_values): made again
+// for each query block, the transposes cost about what the products did at 1,025 tokens.
+// Parallel over (head, query block) pairs.
 //
 // Fewer than 4 queries (decode: one per generated token) take another loop, attend_rows:
 // a copy would cost as much as the work, and one head's keys are a row of all heads
@@ -82,16 +84,38 @@ inline const float* as_f32(const uint16_t* src, int n, float* scratch) {
   return scratch;
 }
 
-// Queries t0 .. t0+bq-1 of head h -> out (a last block of fewer than kCopyRows queries
-// too: rare, and the copies then cost about as much as the work).
+// V^T of every head as float32: vt[(h * head_dim + d) * Tk + j] = v[j, h * head_dim + d].
+// Blocks of 16 keys: their rows are read whole, the writes are runs of 16 floats.
 template <class E>
-void attend_block(float* out, int out_stride, const Problem<E>& P, int h, int t0, int bq, Tiles& w) {
+void transpose_values(float* vt, const Problem<E>& P, int heads) {
+  const int hd = P.head_dim, Tk = P.Tk;
+  constexpr int kKeys = 16;
+  parallel_for(static_cast<size_t>(heads), [&](size_t h0, size_t h1) {
+    std::vector<float> rows(static_cast<size_t>(kKeys) * hd);  // float16 rows, converted
+    for (size_t h = h0; h < h1; h++) {
+      float* dst = vt + h * hd * Tk;
+      for (int j0 = 0; j0 < Tk; j0 += kKeys) {
+        const int nk = std::min(kKeys, Tk - j0);
+        const float* v[kKeys];
+        for (int j = 0; j < nk; j++)
+          v[j] = as_f32(P.v + static_cast<size_t>(j0 + j) * P.kv_stride + h * hd, hd, rows.data() + static_cast<size_t>(j) * hd);
+        for (int d = 0; d < hd; d++)
+          for (int j = 0; j < nk; j++) dst[static_cast<size_t>(d) * Tk + j0 + j] = v[j][d];
+      }
+    }
+  });
+}
+
+// Queries t0 .. t0+bq-1 of head h -> out (a last block of fewer than kCopyRows queries
+// too: rare, and the copies then cost about as much as the work). vt: head h's V^T
+// [head_dim, Tk] (transpose_values).
+template <class E>
+void attend_block(float* out, int out_stride, const Problem<E>& P, const float* vt, int h, int t0, int bq, Tiles& w) {
   const KernelSet& ks = kernels();
   const int hd = P.head_dim;
   const size_t col = static_cast<size_t>(h) * hd;
   auto q_row = [&](int i) { return P.q + static_cast<size_t>(t0 + i) * P.q_stride + col; };
   auto k_row = [&](int j) { return P.k + static_cast<size_t>(j) * P.kv_stride + col; };
-  auto v_row = [&](int j) { return P.v + static_cast<size_t>(j) * P.kv_stride + col; };
   // keys visible to query i: [0, visible(i))
   auto visible = [&](int i) { return P.causal ? std::min(P.Tk, P.q_pos0 + t0 + i + 1) : P.Tk; };
 
@@ -126,10 +150,10 @@ void attend_block(float* out, int out_stride, const Problem<E>& P, int h, int t0
         for (int d = 0; d < hd; d++) o[d] *= alpha;
       }
     }
-    // O += P V_blk
-    for (int j = 0; j < bk; j++) {
-      const float* vr = as_f32(v_row(j0 + j), hd, w.pv.data());  // pv: scratch until the matmul below
-      for (int d = 0; d < hd; d++) w.vt[static_cast<size_t>(d) * bk + j] = vr[d];
+    // O += P V_blk   (V_blk^T: keys j0 .. j0+bk-1 of each row of V^T)
+    for (int d = 0; d < hd; d++) {
+      const float* src = vt + static_cast<size_t>(d) * P.Tk + j0;
+      std::copy(src, src + bk, w.vt.data() + static_cast<size_t>(d) * bk);
     }
     ks.matmul_f32(w.pv.data(), hd, w.s.data(), w.vt.data(), bq, bk, 0, hd);
     for (size_t e = 0; e < static_cast<size_t>(bq) * hd; e++) w.o[e] += w.pv[e];
@@ -225,12 +249,17 @@ void attend(float* out, int out_stride, const Problem<E>& P, int Tq, int heads) 
     attend_rows(out, out_stride, P, Tq, heads);
     return;
   }
+  thread_local std::vector<float> vt_buf;  // [heads, head_dim, Tk], kept between calls
+  vt_buf.resize(static_cast<size_t>(heads) * head_dim * P.Tk);
+  const float* vt = vt_buf.data();  // the workers see this thread's buffer through the pointer
+  transpose_values(vt_buf.data(), P, heads);
   const int blocks = (Tq + BQ - 1) / BQ;  // query blocks per head
   parallel_for(static_cast<size_t>(heads) * blocks, [&](size_t begin, size_t end) {
     Tiles w(head_dim);
     for (size_t job = begin; job < end; job++) {
       const int h = static_cast<int>(job / blocks), t0 = static_cast<int>(job % blocks) * BQ;
-      attend_block(out, out_stride, P, h, t0, std::min(BQ, Tq - t0), w);
+      const float* vt_h = vt + static_cast<size_t>(h) * head_dim * P.Tk;
+      attend_block(out, out_stride, P, vt_h, h, t0, std::min(BQ, Tq - t0), w);
     }
   });
 }
