@@ -102,21 +102,17 @@ void tile(float* y, int ldy, const float* x, const typename L::T* w, int K, int 
 }
 
 // Tile shapes per number of input rows: RT * RN accumulators + RN weights + 1 input
-// vector within the 32 zmm registers.
+// vector within the 32 zmm registers. For T = 1 (decode), 8 weight rows interleaved
+// read F16 fastest: 2, 4, 12 and 16 rows, and a software prefetch 1 KB ahead in each
+// row, were all slower in paired end-to-end runs (docs/performance.md, December 6).
 template <int RT> constexpr int kTileN = RT == 1 ? 8 : RT == 2 ? 8 : 6;
 
-template <class L, int RT>
+// rn (1 <= rn <= RN) weight rows: the tile for exactly rn rows.
+template <class L, int RT, int RN = kTileN<RT>>
 void tile_rt(int rn, float* y, int ldy, const float* x, const typename L::T* w, int K, int t0, int n0) {
-  switch (rn) {
-    case 1: tile<L, RT, 1>(y, ldy, x, w, K, t0, n0); break;
-    case 2: tile<L, RT, 2>(y, ldy, x, w, K, t0, n0); break;
-    case 3: tile<L, RT, 3>(y, ldy, x, w, K, t0, n0); break;
-    case 4: tile<L, RT, 4>(y, ldy, x, w, K, t0, n0); break;
-    case 5: tile<L, RT, 5>(y, ldy, x, w, K, t0, n0); break;
-    case 6: tile<L, RT, 6>(y, ldy, x, w, K, t0, n0); break;
-    case 7: if constexpr (kTileN<RT> >= 7) tile<L, RT, 7>(y, ldy, x, w, K, t0, n0); break;
-    default: if constexpr (kTileN<RT> >= 8) tile<L, RT, 8>(y, ldy, x, w, K, t0, n0); break;
-  }
+  if constexpr (RN > 1)
+    if (rn < RN) return tile_rt<L, RT, RN - 1>(rn, y, ldy, x, w, K, t0, n0);
+  tile<L, RT, RN>(y, ldy, x, w, K, t0, n0);
 }
 
 // Rows [n0, n1) of W [N, K] against all T rows of x [T, K], T < kGemmRows.
