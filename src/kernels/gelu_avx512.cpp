@@ -1,6 +1,7 @@
 // KernelSet::gelu_erf with AVX-512: the exact GELU in double precision, eight values per
 // register, no libm call (the method and its error: gelu_erf.h). Compiled with the
 // AVX-512 flags (kernels_avx512.cpp); the helpers stay in the anonymous namespace.
+
 // GCC 12 reports its own AVX-512 header's _mm512_undefined_* fillers as "used
 // uninitialized" (GCC bug 105593; gemm_avx512.cpp): silenced inside the header only.
 #pragma GCC diagnostic push
