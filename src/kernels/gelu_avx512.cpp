@@ -2,13 +2,7 @@
 // register, no libm call (the method and its error: gelu_erf.h). Compiled with the
 // AVX-512 flags (kernels_avx512.cpp); the helpers stay in the anonymous namespace.
 
-// GCC 12 reports its own AVX-512 header's _mm512_undefined_* fillers as "used
-// uninitialized" (GCC bug 105593; gemm_avx512.cpp): silenced inside the header only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "kernels/immintrin_avx512.h"  // <immintrin.h> without GCC 12's false warnings
 
 #include <cstddef>
 

@@ -36,14 +36,7 @@
 // and lane it lands in. So results depend only on (t, n, K), not on T, n0/n1 or the
 // thread split (tests/kernels/test_gemm.cpp checks it bit for bit).
 
-// GCC 12's AVX-512 intrinsics fill unused sources with _mm512_undefined_ps(), which it
-// then reports as "used uninitialized" wherever they are inlined (a false alarm about
-// its own header, GCC bug 105593): silence exactly that, inside the header only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "kernels/immintrin_avx512.h"  // <immintrin.h> without GCC 12's false warnings
 
 #include <cstddef>
 #include <cstdint>

@@ -18,14 +18,7 @@
 //   row 1 or 4 KB ahead did not help (the hardware prefetchers follow 8 sequential rows).
 // Block-quantized weights: quant_avx512.cpp and quant_k_avx512.cpp (VNNI integer dots).
 
-// GCC 12's AVX-512 intrinsics fill unused sources with _mm512_undefined_ps(), which it
-// then reports as "used uninitialized" wherever they are inlined (a false alarm about
-// its own header, GCC bug 105593): silence exactly that, inside the header only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "kernels/immintrin_avx512.h"  // <immintrin.h> without GCC 12's false warnings
 
 #include <cstddef>
 #include <cstdint>
