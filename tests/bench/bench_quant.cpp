@@ -130,7 +130,9 @@ int main(int argc, char** argv) {
     pos = comma == std::string::npos ? rows.size() : comma + 1;
     if (T <= 0) continue;
     std::normal_distribution<float> nd(0.0f, 1.0f);
-    std::vector<float> x(static_cast<size_t>(T) * 10240), y(static_cast<size_t>(T) * 10240);
+    int max_n = 0;
+    for (const Matrix& m : ms) max_n = std::max(max_n, m.N);
+    std::vector<float> x(static_cast<size_t>(T) * 10240), y(static_cast<size_t>(T) * static_cast<size_t>(max_n));
     for (float& v : x) v = nd(rng);
     double first = 0;
     for (const tgv::KernelSet* k : sets) {
