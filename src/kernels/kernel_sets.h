@@ -25,6 +25,11 @@ void gelu_erf_scalar(float* x, size_t n);
 // 8-bit model for speed it does not need (docs/quantization.md).
 bool fast_quant_reads_xq(DType dt, int T);
 
+// How far ahead the loops that stream from memory (decode's weights, the F16 KV cache, the
+// bandwidth sum) prefetch each 64-byte line: 4 KB. Measured in docs/performance.md
+// ("December 6, late"): 1 KB left them below the memory's pace; 2, 4 and 8 KB were alike.
+constexpr int kPrefetchBytes = 4096;
+
 namespace {  // internal linkage: each per-ISA file gets its own copy, built with its flags
 
 // KernelSet::head_dots and head_axpys from a set's dot and axpy (known at compile time,

@@ -196,13 +196,14 @@ inline __m256 exp_nonpositive(__m256 v) {
   return _mm256_andnot_ps(underflow, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
 }
 
-// y[i] = x[i] (float16 -> float32, exact), 8 at a time, the rest one by one.
+// y[i] = x[i] (float16 -> float32, exact), 32 then 8 at a time, the rest one by one.
 // The decode attention converts each F16 cache row as it reads it from memory: each
-// 64-byte line is prefetched 4 KB ahead (into the rows after it), as in convert_f16_avx512.
+// 64-byte line is prefetched kPrefetchBytes ahead (into the rows after it), as in
+// convert_f16_avx512.
 void convert_f16_avx2(float* y, const uint16_t* x, int n) {
   int i = 0;
   for (; i + 32 <= n; i += 32) {
-    _mm_prefetch(reinterpret_cast<const char*>(x + i) + 4096, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(x + i) + kPrefetchBytes, _MM_HINT_T0);
     for (int j = 0; j < 32; j += 8)
       _mm256_storeu_ps(y + i + j, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i + j))));
   }

@@ -211,13 +211,13 @@ void axpy_avx512(float* y, float a, const float* x, int n) {
 
 // y[i] = x[i] (float16 -> float32, exact), 32 then 16 at a time, the rest under a mask.
 // The decode attention calls it on each F16 cache row as it reads the row from memory
-// (attention.cpp, row_f32): each 64-byte line is prefetched 4 KB ahead, into the rows
+// (attention.cpp, row_f32): each 64-byte line is prefetched kPrefetchBytes ahead, into the rows
 // after it. Phi-2 Q4_0 decode after 1,900 cached positions: 164-176 -> 138-150 ms a token
 // (`bench --random full --dtype q4_0 --kv-cache f16 --depth 1900`, paired runs).
 void convert_f16_avx512(float* y, const uint16_t* x, int n) {
   int i = 0;
   for (; i + 32 <= n; i += 32) {
-    _mm_prefetch(reinterpret_cast<const char*>(x + i) + 4096, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(x + i) + kPrefetchBytes, _MM_HINT_T0);
     _mm512_storeu_ps(y + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i))));
     _mm512_storeu_ps(y + i + 16, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i + 16))));
   }

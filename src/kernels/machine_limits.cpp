@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/fma_peak.h"
+#include "kernels/kernel_sets.h"
 #include "tinygptv/kernels.h"
 #include "tinygptv/thread_pool.h"
 
@@ -53,10 +54,10 @@ FmaLoop active_fma_loop() {
   return fma_loop_scalar;
 }
 
-// The decode kernels prefetch each line of the weights 4 KB ahead (quant_avx512.h), and
-// read faster than a plain sum does; so the sum does the same, one line per step of 8
-// words, or its "bound" would be one the kernels beat.
-constexpr size_t kPrefetchWords = 4096 / sizeof(uint64_t);
+// The decode kernels prefetch each line kPrefetchBytes ahead and read faster than a plain
+// sum does; so the sum does the same, one line per step of 8 words, or its "bound" would
+// be one the kernels beat.
+constexpr size_t kPrefetchWords = kPrefetchBytes / sizeof(uint64_t);
 inline void prefetch(const void* p) {
 #if defined(__GNUC__) || defined(__clang__)
   __builtin_prefetch(p);

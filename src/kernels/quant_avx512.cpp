@@ -187,7 +187,7 @@ void decode_tile(float* y, int ldy, const XGroup* xg, const typename F::W* w, in
     __m128 mw[RN];
     for (int j = 0; j < RN; j++) {
       const W* b = w + static_cast<size_t>(j) * nb + 4 * q;
-      for (size_t o = 0; o < 4 * sizeof(W); o += 64) _mm_prefetch(reinterpret_cast<const char*>(b) + kPrefetch + o, _MM_HINT_T0);
+      for (size_t o = 0; o < 4 * sizeof(W); o += 64) _mm_prefetch(reinterpret_cast<const char*>(b) + kPrefetchBytes + o, _MM_HINT_T0);
       W pad[4];
       if (q >= full) {  // the last, partial group: zero blocks (d = 0) after the row's end
         std::memset(pad, 0, sizeof pad);

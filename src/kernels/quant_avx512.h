@@ -64,12 +64,12 @@ struct Scratch {
   Scratch& operator=(const Scratch&) = delete;
 };
 
-// The decode loops prefetch every 64-byte line of the weight blocks they read, 4 KB ahead.
-// One prefetch per four-block group, 1 KB ahead, reached only part of the lines (a Q8_0
-// group is 136 bytes); with every line, 4 KB ahead, 2 threads read a 1 GB matrix (beyond
-// the L3) 1.2-1.5x faster: `bench_quant --rows 1 --threads 2 --shape 400000x2560`,
-// Q8_0 17.0-17.7 -> 22.4-25.5 GB/s, Q4_0 14.1-15.0 -> 17.8-17.9, Q4_K 15.4-15.6 -> 18.8-19.2.
-constexpr int kPrefetch = 4096;
+// The decode loops prefetch every 64-byte line of the weight blocks they read,
+// kPrefetchBytes (kernel_sets.h) ahead. One prefetch per four-block group, 1 KB ahead,
+// reached only part of the lines (a Q8_0 group is 136 bytes); with every line, 4 KB ahead,
+// 2 threads read a 1 GB matrix (beyond the L3) 1.2-1.5x faster: `bench_quant --rows 1
+// --threads 2 --shape 400000x2560`, Q8_0 17.0-17.7 -> 22.4-25.5 GB/s, Q4_0 14.1-15.0 ->
+// 17.8-17.9, Q4_K 15.4-15.6 -> 18.8-19.2.
 
 // Up to 4 input rows the weights are used straight from their blocks: packing a panel
 // costs about what 8 input rows' products with it cost, which only pays from ~5 rows on.

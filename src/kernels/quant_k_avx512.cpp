@@ -315,7 +315,7 @@ void decode_k_tile(float* y, int ldy, const XK* xk, const W* w, int nb, int n0) 
   for (int b = 0; b < nb; b++)
     for (int j = 0; j < RN; j++) {
       const W& blk = w[static_cast<size_t>(j) * nb + b];
-      for (size_t o = 0; o < sizeof(W); o += 64) _mm_prefetch(reinterpret_cast<const char*>(&blk) + kPrefetch + o, _MM_HINT_T0);
+      for (size_t o = 0; o < sizeof(W); o += 64) _mm_prefetch(reinterpret_cast<const char*>(&blk) + kPrefetchBytes + o, _MM_HINT_T0);
       typename D::U u;
       D::unpack(u, blk);
       for (int i = 0; i < RT; i++) D::accumulate(acc[i][j], macc[i][j], u, xk[static_cast<size_t>(i) * nb + b]);
