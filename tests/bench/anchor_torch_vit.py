@@ -4,7 +4,23 @@ exact GELU, pre-norm) on one image, random weights. Run with OMP_WAIT_POLICY=PAS
   anchor_torch_vit.py [image_size=224] [threads=2] [reps=2]
 Prints one line; tests/bench/anchors.sh reads its "mean X s" (after one untimed run,
 as `tinygptv bench` does)."""
-import sys, time, torch
+import os, subprocess, sys
+# Debian's torch does its fp32 matrix products in OpenBLAS (libblas.so.3), which picks its
+# kernels from the CPU model when it loads. A model it does not know (0.3.21 on a Xeon VM
+# that names itself "Intel(R) Xeon(R) Processor") gets the SSE3 "Prescott" kernels, 4x
+# slower here than its AVX-512 ones: an anchor that flatters us. Name the core type then.
+def openblas_core():
+    probe = "import ctypes; f = ctypes.CDLL('libopenblas.so.0').openblas_get_corename; f.restype = ctypes.c_char_p; print(f().decode())"
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    return r.stdout.strip() or "unknown"
+core = openblas_core()
+if core == "Prescott" and "OPENBLAS_CORETYPE" not in os.environ:
+    flags = next((l for l in open("/proc/cpuinfo") if l.startswith("flags")), "").split()
+    core = "SkylakeX" if "avx512f" in flags else "Haswell" if "avx2" in flags else core
+    os.environ["OPENBLAS_CORETYPE"] = core
+elif "OPENBLAS_CORETYPE" in os.environ:
+    core = os.environ["OPENBLAS_CORETYPE"]
+import time, torch
 S = int(sys.argv[1]) if len(sys.argv) > 1 else 224
 torch.set_num_threads(int(sys.argv[2]) if len(sys.argv) > 2 else 2)
 reps = int(sys.argv[3]) if len(sys.argv) > 3 else 2
@@ -29,4 +45,4 @@ with torch.no_grad():
     for _ in range(reps):
         t = time.perf_counter(); run(); ts.append(time.perf_counter() - t)
 mean = sum(ts) / len(ts)
-print(f"pytorch ViT-g @{S}: mean {mean:.3f} s, min {min(ts):.3f} s over {reps} (threads {torch.get_num_threads()})")
+print(f"pytorch ViT-g @{S}: mean {mean:.3f} s, min {min(ts):.3f} s over {reps} (threads {torch.get_num_threads()}, OpenBLAS kernels {core})")
