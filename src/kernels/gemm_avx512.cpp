@@ -15,7 +15,7 @@
 //                         Wp[panel][k][j] = W[nb + 32*panel + j, k]
 //       for t-block tb of MC = 96 rows of x             (x[tb, kb]: 96 KB, L2)
 //         for each panel p                              (its KC x 32 floats = 32 KB: L1)
-//           for each group of MR = 8 rows t in tb
+//           for each group of MR = 8 rows t in tb        (the last one 9 rather than leave 1)
 //             micro-kernel: y[t:t+8, p:p+32] (+)= x[t:t+8, kb] @ Wp[p][kb]
 //
 // The micro-kernel keeps an 8 x 32 block of y in 16 zmm accumulators (twice the 2 FMA
@@ -188,8 +188,10 @@ void micro(const float* a, size_t lda, const float* b, int kc, float* c, size_t 
   }
 }
 
-// m rows (1 <= m <= M) of a panel of V vectors: the kernel for exactly m rows.
-template <int V, int M = MR>
+// m rows (1 <= m <= MR + 1) of a panel of V vectors: the kernel for exactly m rows. MR + 1
+// rows (18 accumulators) is for the last group of a block that would leave one row alone
+// (T = 257, 1025: the ViT's tokens), which ran a kernel of one row: 2 loads per 2 FMAs.
+template <int V, int M = MR + 1>
 void micro_rows(int m, const float* a, size_t lda, const float* b, int kc, float* c, size_t ldc, bool accumulate, __mmask16 last) {
   if constexpr (M > 1)
     if (m < M) return micro_rows<V, M - 1>(m, a, lda, b, kc, c, ldc, accumulate, last);
@@ -254,8 +256,9 @@ void gemm(float* y, int ldy, const float* x, const typename S::T* w, int T, int 
         for (int p = 0; p < panels; p++) {
           const float* b = wp + static_cast<size_t>(p) * kc * NR;
           const int n = nb + p * NR, nr = nb_end - n < NR ? nb_end - n : NR;
-          for (int t = t0; t < t0 + mc; t += MR) {
-            const int m = t0 + mc - t < MR ? t0 + mc - t : MR;
+          for (int t = t0, m; t < t0 + mc; t += m) {
+            const int left = t0 + mc - t;
+            m = left < MR ? left : left == MR + 1 ? MR + 1 : MR;
             micro_any(m, nr, x + static_cast<size_t>(t) * K + k0, static_cast<size_t>(K), b, kc,
                       y + static_cast<size_t>(t) * ldy + n, static_cast<size_t>(ldy), accumulate);
           }
