@@ -41,15 +41,16 @@ class Pool {
   }
   int size() const { return size_; }
 
-  void run(size_t n, const std::function<void(size_t, size_t)>& fn, size_t min_chunk) {
+  void run(size_t n, const std::function<void(size_t, size_t)>& fn, size_t min_chunk, int chunks_per_thread) {
     min_chunk = std::max<size_t>(min_chunk, 1);
     const size_t max_chunks = n / min_chunk;  // so that every chunk has >= min_chunk indices
     if (size_ <= 1 || max_chunks <= 1 || in_job_.exchange(true)) {  // small, single-threaded, nested or concurrent
       if (n) fn(0, n);
       return;
     }
-    // A few chunks per thread for balance; not more, each hand-off costs an atomic.
-    const size_t chunks = std::min<size_t>(max_chunks, 4 * static_cast<size_t>(size_));
+    // A few chunks per thread for balance (a thread slowed by another process takes fewer);
+    // not many more, each hand-off costs an atomic.
+    const size_t chunks = std::min<size_t>(max_chunks, static_cast<size_t>(std::max(chunks_per_thread, 1)) * static_cast<size_t>(size_));
     {
       std::lock_guard<std::mutex> lock(mu_);
       fn_ = &fn;
@@ -148,8 +149,8 @@ void set_num_threads(int n) {
 
 int num_threads() { return pool().size(); }
 
-void parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn, size_t min_chunk) {
-  pool().run(n, fn, min_chunk);
+void parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn, size_t min_chunk, int chunks_per_thread) {
+  pool().run(n, fn, min_chunk, chunks_per_thread);
 }
 
 }  // namespace tgv

@@ -149,13 +149,20 @@ void matmul(float* y, const float* x, const Tensor& W, const float* bias, int T)
       xq = xq_buffer.data();
     }
   }
-  // Threads split the output rows of W: each streams its own part of W once. At least
-  // 16 rows per chunk (a chunk is then >= 16*K weights, plenty to amortise the hand-off);
-  // the pool makes a few chunks per thread so a thread slowed by another process is
-  // helped by the others. Every y element is computed by one kernel call on the same
-  // data whatever the split, so results do not depend on the thread count.
-  parallel_for(static_cast<size_t>(N), [&](size_t n0, size_t n1) {
-    const int a = static_cast<int>(n0), b = static_cast<int>(n1);
+  // Threads split the output rows of W: each streams its own part of W once. The pool
+  // makes a few chunks per thread so a thread slowed by another process is helped by the
+  // others: 16 for one input row (decode: each chunk only streams its rows, and the wait
+  // for the last chunk at the end of each of a token's ~130 products is shorter), 4 for
+  // more (a chunk of the packed GEMM rereads all of x, so fewer, wider ones). Chunks are
+  // whole groups of kRowGroup = 32 rows (a chunk is then >= 32*K
+  // weights, plenty to amortise the hand-off): the packed GEMMs work on panels of 16 (AVX2)
+  // or 32 (AVX-512) columns, and a chunk that ended inside one (1408 rows in 8 chunks of
+  // 176) ran that last panel at a fraction of the speed. Every y element is computed by
+  // one kernel call on the same data whatever the split, so results do not depend on the
+  // thread count.
+  constexpr int kRowGroup = 32;
+  parallel_for(static_cast<size_t>((N + kRowGroup - 1) / kRowGroup), [&](size_t g0, size_t g1) {
+    const int a = static_cast<int>(g0) * kRowGroup, b = std::min(static_cast<int>(g1) * kRowGroup, N);
     switch (W.dtype) {
       case DType::F32: ks.matmul_f32(y, N, x, static_cast<const float*>(W.data), T, K, a, b); break;
       case DType::F16: ks.matmul_f16(y, N, x, static_cast<const uint16_t*>(W.data), T, K, a, b); break;
@@ -165,7 +172,7 @@ void matmul(float* y, const float* x, const Tensor& W, const float* bias, int T)
     if (bias)
       for (int t = 0; t < T; t++)
         for (int n = a; n < b; n++) y[static_cast<size_t>(t) * N + n] += bias[n];
-  }, 16);
+  }, 1, T == 1 ? 16 : 4);
 }
 
 }  // namespace tgv
