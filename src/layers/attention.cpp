@@ -2,9 +2,14 @@
 // with an online softmax (the FlashAttention scheme): no [Tq, Tk] score matrix is ever
 // made, only one [BQ, BK] tile per thread.
 //
-// For one head and a block of up to BQ = 64 queries, keys are visited in blocks of
-// BK = 128. Each query row i keeps a running maximum m_i, a running sum l_i and an
-// unnormalised output o_i [head_dim]:
+// For one head and a block of BQ = 64 queries, keys are visited in blocks of at most
+// kMaxKeys = 320 (kMaxKeysCausal = 128 under a causal mask, where a block reaching past
+// the diagonal is partly wasted), all of one size: ceil(Tk / blocks), so that 257 keys
+// are one block, not 128 + 128 + 1. Likewise fewer than kSliver = 8 queries left over join
+// the block before them (257 queries: 64 + 64 + 64 + 65): a block of one query cost the
+// copies and packing of a whole block, and was one job in five at 224 px.
+// Each query row i keeps a running maximum m_i, a running sum l_i and an unnormalised
+// output o_i [head_dim]:
 //     s_j   = scale * q_i . k_j                       (tile S = Q_blk K_blk^T: a matmul kernel)
 //     m'    = max(m_i, max_j s_j)
 //     p_j   = exp(s_j - m'),  l_i = l_i exp(m_i - m') + sum_j p_j     (kernels' exp_sum)
@@ -14,11 +19,11 @@
 // j <= q_pos0 + t; key blocks wholly in the future are skipped, the rest masked.
 //
 // The tiles go through the active KernelSet's matmul_f32 (the packed GEMM for 4 or
-// more query rows), on Q, K and V^T copied into contiguous [rows, head_dim] /
-// [head_dim, keys] buffers (a copy of O(BK * head_dim) per tile of O(BQ * BK * head_dim)
-// work). V^T itself is made once per call for every head (transpose_values): made again
-// for each query block, the transposes cost about what the products did at 1,025 tokens.
-// Parallel over (head, query block) pairs.
+// more query rows), which wants each operand as one contiguous array: the query block is
+// copied, and K and V^T are laid out once per call for every head (split_heads: K as
+// [Tk, head_dim] per head, V^T as [head_dim, keys] per key block), so that a key block's
+// tiles are plain pointers into them. (Copied per tile instead, K and V^T cost one copy
+// per query block: 16 of each at 1,025 tokens.) Parallel over (head, query block) pairs.
 //
 // Fewer than 4 queries (decode: one per generated token) take another loop, attend_rows:
 // a copy would cost as much as the work, and one head's keys are a row of all heads
@@ -52,16 +57,18 @@ namespace tgv {
 namespace {
 
 constexpr int BQ = 64;      // queries per block
-constexpr int BK = 128;     // keys per block
+constexpr int kSliver = 8;  // a last block of fewer queries than this joins the one before
+constexpr int kMaxQ = BQ + kSliver - 1;
+constexpr int kMaxKeys = 320, kMaxKeysCausal = 128;  // keys per block, at most
 constexpr int kCopyRows = 4;  // from this many queries on, tiles go through copies + matmul (attend_block)
 constexpr int kKeyChunk = 64;  // decode: keys per chunk (fixed: the split never depends on the thread count)
 
-// Scratch of one thread: the tiles of one (head, query block) pair.
+// Scratch of one thread: the tiles of one (head, query block) pair, for key blocks of bk.
 struct Tiles {
-  std::vector<float> q, k, vt, s, pv, o, m, l;  // [BQ,hd] [BK,hd] [hd,BK] [BQ,BK] [BQ,hd] [BQ,hd] [BQ] [BQ]
-  explicit Tiles(int hd)
-      : q(static_cast<size_t>(BQ) * hd), k(static_cast<size_t>(BK) * hd), vt(static_cast<size_t>(hd) * BK),
-        s(static_cast<size_t>(BQ) * BK), pv(static_cast<size_t>(BQ) * hd), o(static_cast<size_t>(BQ) * hd), m(BQ), l(BQ) {}
+  std::vector<float> q, s, pv, o, m, l;  // [kMaxQ,hd] [kMaxQ,bk] [kMaxQ,hd] [kMaxQ,hd] [kMaxQ] [kMaxQ]
+  Tiles(int hd, int bk)
+      : q(static_cast<size_t>(kMaxQ) * hd), s(static_cast<size_t>(kMaxQ) * bk), pv(static_cast<size_t>(kMaxQ) * hd),
+        o(static_cast<size_t>(kMaxQ) * hd), m(kMaxQ), l(kMaxQ) {}
 };
 
 template <class E>  // the element type of k and v: float or uint16_t (float16)
@@ -104,38 +111,45 @@ inline float scale_and_max(float* s, int n, float scale) {
   return *std::max_element(mx, mx + kLanes);
 }
 
-// V^T of every head as float32: vt[(h * head_dim + d) * Tk + j] = v[j, h * head_dim + d].
-// Blocks of 16 keys: their rows are read whole, the writes are runs of 16 floats.
+// K and V^T of every head as float32, laid out so that each tile attend_block needs is
+// one contiguous array:
+//   kh[(h * Tk + j) * hd + d]               = k[j, h * hd + d]   (head h's keys: [Tk, hd])
+//   vt[h * hd * Tk + b0 * hd + d * nb + i]  = v[b0 + i, h * hd + d]
+// for the key block b0 .. b0+nb-1 (nb = min(key_block, Tk - b0)): its V^T, [hd, nb].
+// Blocks of 16 keys: their rows are read once, the V^T writes are runs of 16 floats.
 template <class E>
-void transpose_values(float* vt, const Problem<E>& P, int heads) {
+void split_heads(float* kh, float* vt, const Problem<E>& P, int heads, int key_block) {
   const int hd = P.head_dim, Tk = P.Tk;
   constexpr int kKeys = 16;
   parallel_for(static_cast<size_t>(heads), [&](size_t h0, size_t h1) {
     std::vector<float> rows(static_cast<size_t>(kKeys) * hd);  // float16 rows, converted
     for (size_t h = h0; h < h1; h++) {
-      float* dst = vt + h * hd * Tk;
-      for (int j0 = 0; j0 < Tk; j0 += kKeys) {
-        const int nk = std::min(kKeys, Tk - j0);
-        const float* v[kKeys];
-        for (int j = 0; j < nk; j++)
-          v[j] = as_f32(P.v + static_cast<size_t>(j0 + j) * P.kv_stride + h * hd, hd, rows.data() + static_cast<size_t>(j) * hd);
-        for (int d = 0; d < hd; d++)
-          for (int j = 0; j < nk; j++) dst[static_cast<size_t>(d) * Tk + j0 + j] = v[j][d];
+      for (int j = 0; j < Tk; j++) load(kh + (h * Tk + j) * hd, P.k + static_cast<size_t>(j) * P.kv_stride + h * hd, hd);
+      for (int b0 = 0; b0 < Tk; b0 += key_block) {
+        const int nb = std::min(key_block, Tk - b0);
+        float* dst = vt + h * hd * Tk + static_cast<size_t>(b0) * hd;
+        for (int j0 = b0; j0 < b0 + nb; j0 += kKeys) {
+          const int nk = std::min(kKeys, b0 + nb - j0);
+          const float* v[kKeys];
+          for (int j = 0; j < nk; j++)
+            v[j] = as_f32(P.v + static_cast<size_t>(j0 + j) * P.kv_stride + h * hd, hd, rows.data() + static_cast<size_t>(j) * hd);
+          for (int d = 0; d < hd; d++)
+            for (int j = 0; j < nk; j++) dst[static_cast<size_t>(d) * nb + (j0 - b0) + j] = v[j][d];
+        }
       }
     }
   });
 }
 
-// Queries t0 .. t0+bq-1 of head h -> out (a last block of fewer than kCopyRows queries
-// too: rare, and the copies then cost about as much as the work). vt: head h's V^T
-// [head_dim, Tk] (transpose_values).
+// Queries t0 .. t0+bq-1 of head h -> out, keys in blocks of key_block. kh, vt: head h's
+// keys and its V^T per key block (split_heads).
 template <class E>
-void attend_block(float* out, int out_stride, const Problem<E>& P, const float* vt, int h, int t0, int bq, Tiles& w) {
+void attend_block(float* out, int out_stride, const Problem<E>& P, const float* kh, const float* vt, int h, int t0, int bq,
+                  int key_block, Tiles& w) {
   const KernelSet& ks = kernels();
   const int hd = P.head_dim;
   const size_t col = static_cast<size_t>(h) * hd;
   auto q_row = [&](int i) { return P.q + static_cast<size_t>(t0 + i) * P.q_stride + col; };
-  auto k_row = [&](int j) { return P.k + static_cast<size_t>(j) * P.kv_stride + col; };
   // keys visible to query i: [0, visible(i))
   auto visible = [&](int i) { return P.causal ? std::min(P.Tk, P.q_pos0 + t0 + i + 1) : P.Tk; };
 
@@ -145,17 +159,17 @@ void attend_block(float* out, int out_stride, const Problem<E>& P, const float* 
   std::fill(w.l.begin(), w.l.end(), 0.0f);
 
   const int keys = visible(bq - 1);  // the last query sees the most keys
-  for (int j0 = 0; j0 < keys; j0 += BK) {
-    const int bk = std::min(BK, keys - j0);
-    // S [bq, bk] = Q_blk K_blk^T
-    for (int j = 0; j < bk; j++) load(w.k.data() + static_cast<size_t>(j) * hd, k_row(j0 + j), hd);
-    ks.matmul_f32(w.s.data(), bk, w.q.data(), w.k.data(), bq, hd, 0, bk);
-    // online softmax, row by row; p overwrites s (0 for masked keys)
+  for (int j0 = 0; j0 < keys; j0 += key_block) {
+    // the block has nb keys (its V^T rows are nb long); this query block sees bk of them
+    const int nb = std::min(key_block, P.Tk - j0), bk = std::min(nb, keys - j0);
+    // S [bq, bk] = Q_blk K_blk^T, in rows of nb
+    ks.matmul_f32(w.s.data(), nb, w.q.data(), kh + static_cast<size_t>(j0) * hd, bq, hd, 0, bk);
+    // online softmax, row by row; p overwrites s (0 for masked keys, up to nb)
     for (int i = 0; i < bq; i++) {
-      float* s = w.s.data() + static_cast<size_t>(i) * bk;
+      float* s = w.s.data() + static_cast<size_t>(i) * nb;
       const int n = std::clamp(visible(i) - j0, 0, bk);
       const float block_max = scale_and_max(s, n, P.scale);
-      std::fill(s + n, s + bk, 0.0f);
+      std::fill(s + n, s + nb, 0.0f);
       if (n == 0) continue;
       const float m_new = std::max(w.m[i], block_max);
       const float alpha = std::exp(w.m[i] - m_new);  // 0 on the first block (m = -inf)
@@ -166,12 +180,8 @@ void attend_block(float* out, int out_stride, const Problem<E>& P, const float* 
         for (int d = 0; d < hd; d++) o[d] *= alpha;
       }
     }
-    // O += P V_blk   (V_blk^T: keys j0 .. j0+bk-1 of each row of V^T)
-    for (int d = 0; d < hd; d++) {
-      const float* src = vt + static_cast<size_t>(d) * P.Tk + j0;
-      std::copy(src, src + bk, w.vt.data() + static_cast<size_t>(d) * bk);
-    }
-    ks.matmul_f32(w.pv.data(), hd, w.s.data(), w.vt.data(), bq, bk, 0, hd);
+    // O += P V_blk over the block's nb keys (a masked key's p is 0: adds nothing)
+    ks.matmul_f32(w.pv.data(), hd, w.s.data(), vt + static_cast<size_t>(j0) * hd, bq, nb, 0, hd);
     ks.axpy(w.o.data(), 1.0f, w.pv.data(), bq * hd);  // o += pv: 1 * pv is exact, so the same sums as a plain add
   }
   for (int i = 0; i < bq; i++) {
@@ -265,17 +275,21 @@ void attend(float* out, int out_stride, const Problem<E>& P, int Tq, int heads) 
     attend_rows(out, out_stride, P, Tq, heads);
     return;
   }
-  thread_local std::vector<float> vt_buf;  // [heads, head_dim, Tk], kept between calls
-  vt_buf.resize(static_cast<size_t>(heads) * head_dim * P.Tk);
-  const float* vt = vt_buf.data();  // the workers see this thread's buffer through the pointer
-  transpose_values(vt_buf.data(), P, heads);
-  const int blocks = (Tq + BQ - 1) / BQ;  // query blocks per head
+  // query blocks per head (a sliver joins the last), keys per block (blocks of one size)
+  const int blocks = std::max(1, Tq % BQ < kSliver ? Tq / BQ : Tq / BQ + 1);
+  const int max_keys = P.causal ? kMaxKeysCausal : kMaxKeys, key_blocks = (P.Tk + max_keys - 1) / max_keys;
+  const int bk = std::max(1, (P.Tk + key_blocks - 1) / key_blocks);
+  thread_local std::vector<float> kh_buf, vt_buf;  // [heads, Tk, head_dim] each, kept between calls
+  const size_t per_head = static_cast<size_t>(head_dim) * P.Tk;
+  kh_buf.resize(heads * per_head);
+  vt_buf.resize(heads * per_head);
+  const float *kh = kh_buf.data(), *vt = vt_buf.data();  // the workers see this thread's buffers through the pointers
+  split_heads(kh_buf.data(), vt_buf.data(), P, heads, bk);
   parallel_for(static_cast<size_t>(heads) * blocks, [&](size_t begin, size_t end) {
-    Tiles w(head_dim);
+    Tiles w(head_dim, bk);
     for (size_t job = begin; job < end; job++) {
-      const int h = static_cast<int>(job / blocks), t0 = static_cast<int>(job % blocks) * BQ;
-      const float* vt_h = vt + static_cast<size_t>(h) * head_dim * P.Tk;
-      attend_block(out, out_stride, P, vt_h, h, t0, std::min(BQ, Tq - t0), w);
+      const int h = static_cast<int>(job / blocks), b = static_cast<int>(job % blocks), t0 = b * BQ;
+      attend_block(out, out_stride, P, kh + h * per_head, vt + h * per_head, h, t0, b == blocks - 1 ? Tq - t0 : BQ, bk, w);
     }
   });
 }

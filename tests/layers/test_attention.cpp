@@ -56,6 +56,8 @@ TEST_CASE("tiled attention == a plain float64 reference on odd sizes, causal wit
       {1, 1, 2, 16, false, 0},    {3, 7, 2, 16, false, 0},    {5, 129, 3, 64, false, 0},  {65, 300, 2, 88, false, 0},
       {130, 130, 2, 80, true, 0}, {33, 290, 2, 80, true, 257}, {1, 301, 4, 80, true, 300}, {4, 260, 2, 88, true, 256},
       {32, 257, 3, 64, false, 0}, {67, 67, 1, 88, true, 0},
+      // several key blocks without a mask (at most 320 keys each), a query sliver joining its block, and not
+      {70, 700, 2, 88, false, 0}, {72, 641, 1, 64, false, 0}, {257, 257, 2, 88, false, 0},
   };
   std::mt19937 rng(21);
   std::normal_distribution<float> nd(0.0f, 1.0f);
@@ -84,7 +86,8 @@ TEST_CASE("tiled attention == a plain float64 reference on odd sizes, causal wit
 TEST_CASE("attention on float16 keys and values == attention on their float32 values, bit for bit, both kernel sets") {
   struct Case { int Tq, Tk, heads, hd; bool causal; int q_pos0; };
   const Case cases[] = {{1, 1, 2, 16, false, 0}, {3, 7, 2, 16, false, 0},   {1, 301, 4, 80, true, 300},
-                        {2, 260, 3, 88, true, 258}, {33, 290, 2, 80, true, 257}, {65, 300, 2, 88, false, 0}};
+                        {2, 260, 3, 88, true, 258}, {33, 290, 2, 80, true, 257}, {65, 300, 2, 88, false, 0},
+                        {70, 700, 2, 88, false, 0}};
   std::mt19937 rng(22);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   for (const Case& c : cases) {
@@ -120,7 +123,8 @@ TEST_CASE("attention gives the same bits on any number of threads (decode's key 
   // Decode splits the visible keys into fixed chunks and merges them in chunk order;
   // the tiled path splits (head, query block) pairs: neither split depends on the pool.
   struct Case { int Tq, Tk, heads, hd; bool causal; int q_pos0; };
-  const Case cases[] = {{1, 301, 4, 80, true, 300}, {2, 200, 3, 80, true, 198}, {1, 64, 2, 16, false, 0}, {33, 290, 2, 80, true, 257}};
+  const Case cases[] = {{1, 301, 4, 80, true, 300}, {2, 200, 3, 80, true, 198}, {1, 64, 2, 16, false, 0}, {33, 290, 2, 80, true, 257},
+                        {257, 700, 2, 88, false, 0}};
   std::mt19937 rng(23);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   for (const Case& c : cases) {
