@@ -10,6 +10,7 @@
 //                                                    else avx2 if it has AVX2+FMA+F16C,
 //                                                    else neon on AArch64, else scalar
 // This file is compiled without ISA flags, so the CPU check itself is safe anywhere.
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>

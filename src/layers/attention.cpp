@@ -1,6 +1,6 @@
 // Multi-head scaled dot-product attention over a key/value block (or KV cache), tiled
 // with an online softmax (the FlashAttention scheme): no [Tq, Tk] score matrix is ever
-// made, only one [BQ, BK] tile per thread.
+// made, only one [query block, key block] tile per thread.
 //
 // For one head and a block of BQ = 64 queries, keys are visited in blocks of at most
 // kMaxKeys = 320 (kMaxKeysCausal = 128 under a causal mask, where a block reaching past
