@@ -155,12 +155,11 @@ void matmul(float* y, const float* x, const Tensor& W, const float* bias, int T)
   // others: 16 for one input row (decode: each chunk only streams its rows, and the wait
   // for the last chunk at the end of each of a token's ~130 products is shorter), 4 for
   // more (a chunk of the packed GEMM rereads all of x, so fewer, wider ones). Chunks are
-  // whole groups of kRowGroup = 32 rows (a chunk is then >= 32*K
-  // weights, plenty to amortise the hand-off): the packed GEMMs work on panels of 16 (AVX2)
-  // or 32 (AVX-512) columns, and a chunk that ended inside one (1408 rows in 8 chunks of
-  // 176) ran that last panel at a fraction of the speed. Every y element is computed by
-  // one kernel call on the same data whatever the split, so results do not depend on the
-  // thread count.
+  // whole groups of kRowGroup = 32 rows (>= 32*K weights, plenty to amortise the hand-off):
+  // the packed GEMMs work on panels of 16 (AVX2) or 32 (AVX-512) columns, and a chunk that
+  // ended inside one (1408 rows in 8 chunks of 176) ran that last panel at a fraction of
+  // the speed. Every y element is computed by one kernel call on the same data whatever
+  // the split, so results do not depend on the thread count.
   constexpr int kRowGroup = 32;
   parallel_for(static_cast<size_t>((N + kRowGroup - 1) / kRowGroup), [&](size_t g0, size_t g1) {
     const int a = static_cast<int>(g0) * kRowGroup, b = std::min(static_cast<int>(g1) * kRowGroup, N);

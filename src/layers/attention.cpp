@@ -277,7 +277,7 @@ void attend(float* out, int out_stride, const Problem<E>& P, int Tq, int heads) 
   }
   // query blocks per head (a sliver joins the last), keys per block (blocks of one size)
   const int blocks = std::max(1, Tq % BQ < kSliver ? Tq / BQ : Tq / BQ + 1);
-  const int max_keys = P.causal ? kMaxKeysCausal : kMaxKeys, key_blocks = (P.Tk + max_keys - 1) / max_keys;
+  const int max_keys = P.causal ? kMaxKeysCausal : kMaxKeys, key_blocks = std::max(1, (P.Tk + max_keys - 1) / max_keys);
   const int bk = std::max(1, (P.Tk + key_blocks - 1) / key_blocks);
   thread_local std::vector<float> kh_buf, vt_buf;  // [heads, Tk, head_dim] each, kept between calls
   const size_t per_head = static_cast<size_t>(head_dim) * P.Tk;

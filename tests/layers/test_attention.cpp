@@ -8,6 +8,7 @@
 // same values exactly: only the loads differ.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -146,4 +147,18 @@ TEST_CASE("attention gives the same bits on any number of threads (decode's key 
     }
   }
   tgv::set_num_threads(0);
+}
+
+TEST_CASE("attention with no keys at all writes zeros (the tiled path sizes its key blocks from Tk)") {
+  // Every query sees no key: l = 0, and the output is 0 by the contract of attend_block.
+  const int Tq = 5, heads = 2, hd = 16, stride = heads * hd;
+  std::vector<float> q(static_cast<size_t>(Tq) * stride, 1.0f), kv(static_cast<size_t>(stride), 1.0f);
+  for (bool ref : {false, true}) {
+    tgv::use_reference_kernels(ref);
+    std::vector<float> got(q.size(), 7.0f);
+    tgv::attention(got.data(), stride, q.data(), stride, kv.data(), kv.data(), stride, Tq, 0, heads, hd, 0.25f, false, 0);
+    CAPTURE(ref);
+    CHECK(std::all_of(got.begin(), got.end(), [](float x) { return x == 0.0f; }));
+  }
+  tgv::use_reference_kernels(false);
 }
