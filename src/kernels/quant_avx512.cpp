@@ -195,7 +195,7 @@ void decode_tile(float* y, int ldy, const XGroup* xg, const typename F::W* w, in
         b = pad;
       }
       F::group(lo[j], hi[j], b);
-      dw[j] = halves4(b[0].d, b[1].d, b[2].d, b[3].d);
+      dw[j] = scales4(b);
       if constexpr (F::kMin)
         mw[j] = _mm_cvtph_ps(_mm_setr_epi16(static_cast<short>(b[0].m), static_cast<short>(b[1].m), static_cast<short>(b[2].m),
                                             static_cast<short>(b[3].m), 0, 0, 0, 0));

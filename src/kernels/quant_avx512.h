@@ -43,12 +43,32 @@ inline __m512i lanes4(const void* p0, const void* p1, const void* p2, const void
   return _mm512_inserti32x4(_mm512_inserti32x4(_mm512_inserti32x4(v, load16(p1), 1), load16(p2), 2), load16(p3), 3);
 }
 
-// Four halves -> 16 floats, lanes 4j..4j+3 = h[j] (the scale of the block in 128-bit lane j).
-inline __m512 halves4(uint16_t h0, uint16_t h1, uint16_t h2, uint16_t h3) {
-  const __m128 f = _mm_cvtph_ps(_mm_setr_epi16(static_cast<short>(h0), static_cast<short>(h1), static_cast<short>(h2),
-                                               static_cast<short>(h3), 0, 0, 0, 0));
-  const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-  return _mm512_permutexvar_ps(spread, _mm512_zextps128_ps512(f));
+// The half scales d of four consecutive blocks of S bytes, d the first field of each, as
+// 16 floats, lanes 4j..4j+3 = block j's d (the scale of the block in 128-bit lane j): the
+// group's bytes in one load (a second, masked to the last d, when they reach past 64
+// bytes), one permute of 16-bit words, one conversion.
+template <int S>
+struct ScaleWords {  // idx[lane]: the 16-bit word of the group that holds the lane's d
+  alignas(64) uint16_t idx[32];
+  constexpr ScaleWords() : idx{} {
+    for (int lane = 0; lane < 16; lane++) idx[lane] = static_cast<uint16_t>(lane / 4 * S / 2);
+  }
+};
+template <class W>
+inline __m512 scales4(const W* b) {
+  constexpr int S = sizeof(W), last = 3 * S + 2;  // the bytes up to the end of block 3's d
+  static_assert(offsetof(W, d) == 0 && S % 2 == 0 && 4 * S >= 64 && last <= 128, "d words that a two-register permute reaches");
+  static constexpr ScaleWords<S> kWords;
+  const __m512i idx = _mm512_load_si512(kWords.idx);
+  const __m512i lo = _mm512_loadu_si512(b);
+  __m512i h;
+  if constexpr (last <= 64) {
+    h = _mm512_permutexvar_epi16(idx, lo);
+  } else {
+    const auto mask = static_cast<__mmask32>((1u << ((last - 64) / 2)) - 1);  // the words up to block 3's d
+    h = _mm512_permutex2var_epi16(lo, idx, _mm512_maskz_loadu_epi16(mask, reinterpret_cast<const char*>(b) + 64));
+  }
+  return _mm512_cvtph_ps(_mm512_castsi512_si256(h));
 }
 
 inline float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
