@@ -22,7 +22,10 @@
 # SIZES ("224 448"), ENCODE_DTYPE (f16), PYTHON (/usr/bin/python3), LLAMA_DECODE_FLAGS
 # (added to llama-bench's decode run, e.g. "-ub 1 -fa 0": one setting, performance.md), MODEL_SIZE (full;
 # `tiny` only checks this script), KEEP (a directory to copy every tool's own output
-# into, e.g. bench's roofline columns and peak RSS; default: not kept).
+# into, e.g. bench's roofline columns and peak RSS; default: not kept),
+# LLAMA_PREFILL_BUILD (the llama.cpp build directory whose llama-bench runs prefill;
+# default build: where its AMX path stops on batches of more than one token, a build
+# without AMX, docs/performance.md). A llama-bench that fails leaves its rows n/a.
 set -e
 anchor=${1:-$TGV_ANCHOR}
 build=${2:-build}
@@ -37,8 +40,9 @@ encode_dtype=${ENCODE_DTYPE:-f16}
 python=${PYTHON:-/usr/bin/python3}
 model_size=${MODEL_SIZE:-full}
 bin="$anchor/llama.cpp/build/bin"
+prefill_bin="$anchor/llama.cpp/${LLAMA_PREFILL_BUILD:-build}/bin"
 tgv="$build/tinygptv"
-for tool in "$bin/llama-bench" "$bin/llama-quantize" "$tgv"; do
+for tool in "$bin/llama-bench" "$prefill_bin/llama-bench" "$bin/llama-quantize" "$tgv"; do
   [ -x "$tool" ] || { echo "anchors.sh: missing $tool" >&2; exit 1; }
 done
 out=$(mktemp -d)
@@ -60,9 +64,11 @@ done
 # The anchors.
 for f in $formats; do
   echo "== llama-bench $f"
-  "$bin/llama-bench" -m "$anchor/phi2-$f.gguf" -t "$threads" -r "$reps" -p 64,256 -n 0 -o jsonl 2>/dev/null >"$out/llama-$f.jsonl"
+  "$prefill_bin/llama-bench" -m "$anchor/phi2-$f.gguf" -t "$threads" -r "$reps" -p 64,256 -n 0 -o jsonl 2>"$out/llama-$f.err" >"$out/llama-$f.jsonl" ||
+    echo "   prefill failed (exit $?); with AMX on a VM that does not enable it, try LLAMA_PREFILL_BUILD=build-noamx (docs/performance.md)"
   # shellcheck disable=SC2086
-  "$bin/llama-bench" -m "$anchor/phi2-$f.gguf" -t "$threads" -r "$reps" -p 0 -n 64 -d 600 ${LLAMA_DECODE_FLAGS:-} -o jsonl 2>/dev/null >>"$out/llama-$f.jsonl"
+  "$bin/llama-bench" -m "$anchor/phi2-$f.gguf" -t "$threads" -r "$reps" -p 0 -n 64 -d 600 ${LLAMA_DECODE_FLAGS:-} -o jsonl 2>>"$out/llama-$f.err" >>"$out/llama-$f.jsonl" ||
+    echo "   decode failed (exit $?): $(tail -n 1 "$out/llama-$f.err")"
 done
 for s in $sizes; do
   echo "== pytorch ViT $s"
