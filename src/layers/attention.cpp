@@ -41,9 +41,9 @@
 //
 // Keys and values may be float32 or float16 (an F16 KV cache, half the bytes a decode
 // step reads from it). Float16 rows are converted (exactly, kernels' convert_f16) into
-// the tiles attend_block copies anyway, and attend_chunk converts each row into a small
-// buffer before the dots and axpys: the arithmetic after that is the float32 code's, on
-// the same values.
+// the K and V^T that split_heads lays out anyway, and attend_chunk converts each row
+// into a small buffer before the dots and axpys: the arithmetic after that is the
+// float32 code's, on the same values.
 #include <algorithm>
 #include <cmath>
 #include <limits>
